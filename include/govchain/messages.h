@@ -1,0 +1,160 @@
+/*
+ * govchain consensus messages and certificates (PBFT, Castro & Liskov), their
+ * canonical encodings and signatures. Pure: no I/O. This header belongs to the
+ * consensus module and depends only on crypto and the canonical codec; in particular
+ * it knows nothing of blocks' contents: a pre-prepare carries the block as opaque
+ * bytes, named by its digest.
+ *
+ * Wire shapes (fixed-order msgpack arrays; docs/formats.md has the tables):
+ *   PRE-PREPARE = [1, view, height, sender, digest(bin 32), signature(bin 64), block(bin)]
+ *   PREPARE     = [2, view, height, sender, digest, signature]
+ *   COMMIT      = [3, view, height, sender, digest, signature]
+ *   VIEW-CHANGE = [4, new_view, sender, committed_height, commit_cert | nil,
+ *                  prepared_cert | nil, signature]
+ *   NEW-VIEW    = [5, view, sender, [VIEW-CHANGE ...], PRE-PREPARE | nil, signature]
+ *   commit_cert   = [view, height, digest, [[validator, signature] ...]]
+ *   prepared_cert = [view, height, digest, pre_prepare_signature,
+ *                    [[validator, signature] ...]]
+ * Vote lists are strictly ascending by validator index (so one vote per validator and
+ * one encoding per set).
+ *
+ * Signatures (govchain/crypto.h domains, chain id = genesis hash):
+ *   PRE-PREPARE, PREPARE, COMMIT sign encode([type, view, height, sender, digest]) under
+ *   "govchain/pre-prepare/1", "govchain/prepare/1", "govchain/commit/1"; the block is
+ *   not signed itself, its digest is. So a certificate's entry [validator, signature]
+ *   is checked by rebuilding the vote it signed.
+ *   VIEW-CHANGE and NEW-VIEW sign the encoding of their array without the final
+ *   signature element, under "govchain/view-change/1" and "govchain/new-view/1".
+ *
+ * Ownership: gov_pbft_message owns its block bytes and nested view-changes; release
+ * with gov_pbft_message_clear. Decoders return 0 or GOV_EDECODE / GOV_ELIMIT /
+ * GOV_ENOMEM with the reason in why[] and leave the output cleared on failure.
+ */
+#ifndef GOVCHAIN_MESSAGES_H
+#define GOVCHAIN_MESSAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "govchain/canon.h"
+#include "govchain/crypto.h"
+#include "govchain/limits.h"
+
+typedef enum {
+    GOV_PBFT_PRE_PREPARE = 1,
+    GOV_PBFT_PREPARE = 2,
+    GOV_PBFT_COMMIT = 3,
+    GOV_PBFT_VIEW_CHANGE = 4,
+    GOV_PBFT_NEW_VIEW = 5,
+} gov_pbft_type;
+
+/* The validators as consensus sees them: index order of genesis. Borrowed keys. */
+typedef struct {
+    gov_suite suite;
+    gov_hash chain_id;
+    uint32_t count;
+    gov_public_key *const *keys;
+} gov_validator_set;
+
+uint32_t gov_validator_set_faults(const gov_validator_set *set); /* f = (n - 1) / 3 */
+uint32_t gov_validator_set_quorum(const gov_validator_set *set); /* ceil((n + f + 1) / 2) */
+
+typedef struct {
+    uint32_t validator;
+    uint8_t signature[GOV_SIGNATURE_LEN];
+} gov_vote_signature;
+
+/* C(v, h, d): q COMMIT signatures from distinct validators. */
+typedef struct {
+    uint64_t view;
+    uint64_t height;
+    gov_hash digest;
+    uint32_t votes_count;
+    gov_vote_signature votes[GOV_VALIDATORS_MAX];
+} gov_commit_cert;
+
+/* P(v, h, d): the primary's PRE-PREPARE signature and 2f PREPARE signatures from
+ * distinct validators other than the primary. */
+typedef struct {
+    uint64_t view;
+    uint64_t height;
+    gov_hash digest;
+    uint8_t pre_prepare_signature[GOV_SIGNATURE_LEN]; /* by primary(view) = view mod n */
+    uint32_t prepares_count;
+    gov_vote_signature prepares[GOV_VALIDATORS_MAX];
+} gov_prepared_cert;
+
+/* PRE-PREPARE, PREPARE, COMMIT. */
+typedef struct {
+    uint64_t view;
+    uint64_t height;
+    uint32_t sender;
+    gov_hash digest;
+    uint8_t signature[GOV_SIGNATURE_LEN];
+    uint8_t *block; /* PRE-PREPARE only; owned */
+    size_t block_len;
+} gov_pbft_phase;
+
+typedef struct {
+    uint64_t new_view;
+    uint32_t sender;
+    uint64_t committed_height;
+    bool has_commit_cert; /* false only when committed_height is 0 (genesis) */
+    gov_commit_cert commit_cert;
+    bool has_prepared_cert;
+    gov_prepared_cert prepared_cert;
+    uint8_t signature[GOV_SIGNATURE_LEN];
+} gov_pbft_view_change;
+
+typedef struct gov_pbft_message gov_pbft_message;
+
+typedef struct {
+    uint64_t view;
+    uint32_t sender;
+    uint32_t view_changes_count;
+    gov_pbft_view_change *view_changes; /* owned */
+    gov_pbft_message *pre_prepare;      /* owned; NULL when O is empty */
+    uint8_t signature[GOV_SIGNATURE_LEN];
+} gov_pbft_new_view;
+
+struct gov_pbft_message {
+    gov_pbft_type type;
+    union {
+        gov_pbft_phase phase; /* PRE-PREPARE, PREPARE, COMMIT */
+        gov_pbft_view_change view_change;
+        gov_pbft_new_view new_view;
+    } body;
+};
+
+const char *gov_pbft_type_name(gov_pbft_type type); /* "pre-prepare", ...; NULL */
+
+void gov_pbft_message_clear(gov_pbft_message *message);
+
+int gov_pbft_message_encode(const gov_pbft_message *message, gov_buf *out);
+int gov_pbft_message_decode(const uint8_t *data, size_t len, gov_pbft_message *out,
+                            char *why, size_t why_len);
+
+int gov_commit_cert_encode(const gov_commit_cert *cert, gov_buf *out);
+int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out, char *why,
+                           size_t why_len);
+void gov_commit_cert_encode_into(const gov_commit_cert *cert, gov_buf *out);
+bool gov_commit_cert_decode_from(gov_dec *dec, const char *field, gov_commit_cert *out);
+
+/* Signs / verifies a message as its sender (sets / checks the message's signature). */
+int gov_pbft_message_sign(gov_pbft_message *message, const gov_private_key *key,
+                          const gov_hash *chain_id);
+bool gov_pbft_message_signature_valid(const gov_pbft_message *message,
+                                      const gov_validator_set *set);
+
+/* Checks C against the validator set: at least a quorum of distinct known validators,
+ * each signature a valid COMMIT(view, height, digest). 0, or GOV_EBADSIG / GOV_EINVAL
+ * with the reason in why[]. */
+int gov_commit_cert_verify(const gov_commit_cert *cert, const gov_validator_set *set,
+                           char *why, size_t why_len);
+/* Checks P: the primary of cert->view signed the PRE-PREPARE and 2f other distinct
+ * validators signed matching PREPAREs. */
+int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_set *set,
+                             char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * govchain: one binary, one subcommand per node/cmd_<name>.c, dispatched from the table
+ * below. Exit codes: 0 success, 1 a failed check or failed work, 2 bad usage.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/cli.h"
+
+typedef struct {
+    const char *name;
+    int (*handler)(int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"keygen", gov_cmd_keygen, "create a signing key file and print its public key"},
+    {"genesis", gov_cmd_genesis, "check a genesis file and print its hash (the chain id)"},
+    {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "Usage: govchain <command> [options]\n\n"
+                 "govchain is the node each department runs on a permissioned ledger of\n"
+                 "certificates and approval records, replicated by PBFT.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    }
+    fprintf(out, "\nRun 'govchain <command> --help' for a command's options.\n"
+                 "Exit status: 0 success, 1 a failed check, 2 bad usage.\n");
+}
+
+static void print_message(const char *command_name, const char *format, va_list args)
+{
+    fprintf(stderr, "govchain %s: ", command_name);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+}
+
+int gov_cli_usage_error(const char *command_name, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    print_message(command_name, format, args);
+    va_end(args);
+    fprintf(stderr, "Try 'govchain %s --help'.\n", command_name);
+    return GOV_EXIT_USAGE;
+}
+
+int gov_cli_failure(const char *command_name, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    print_message(command_name, format, args);
+    va_end(args);
+    return GOV_EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    /* A closed pipe (e.g. `govchain ... | head`) is an error to report, not a kill. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        print_usage(stderr);
+        return GOV_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_usage(stdout);
+        return GOV_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("govchain %s\n", GOVCHAIN_VERSION);
+        return GOV_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return commands[i].handler(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "govchain: unknown command '%s'\n", name);
+    fprintf(stderr, "Try 'govchain --help'.\n");
+    return GOV_EXIT_USAGE;
+}
