@@ -1,0 +1,135 @@
+#!/bin/sh
+# The command line as a user meets it: exit codes (0 ok, 1 failed check, 2 bad usage),
+# messages, key files and genesis checks. Usage: cli_test.sh PATH_TO_GOVCHAIN REPO_ROOT
+set -u
+govchain=$1
+root=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+checks=0
+
+# expect STATUS DESCRIPTION -- command...; keeps stdout in $work/out, stderr in $work/err
+expect() {
+    want=$1
+    what=$2
+    shift 3
+    "$@" >"$work/out" 2>"$work/err"
+    got=$?
+    checks=$((checks + 1))
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit status $got, expected $want" >&2
+        sed 's/^/  stdout: /' "$work/out" >&2
+        sed 's/^/  stderr: /' "$work/err" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+# contains FILE TEXT DESCRIPTION
+contains() {
+    checks=$((checks + 1))
+    if ! grep -q -- "$2" "$work/$1"; then
+        echo "FAIL: $3: $1 lacks '$2'" >&2
+        sed 's/^/  /' "$work/$1" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+expect 0 "top-level help" -- "$govchain" --help
+contains out "keygen" "help lists keygen"
+contains out "genesis" "help lists genesis"
+expect 2 "no command" -- "$govchain"
+expect 2 "unknown command" -- "$govchain" frobnicate
+contains err "unknown command 'frobnicate'" "unknown command is named"
+
+# keygen
+expect 0 "keygen help" -- "$govchain" keygen --help
+contains out "Usage: govchain keygen" "keygen usage"
+expect 2 "keygen without --out" -- "$govchain" keygen
+contains err "--out FILE is required" "keygen names the missing option"
+expect 2 "keygen with an unknown suite" -- "$govchain" keygen --suite rsa --out "$work/k"
+contains err "unknown suite 'rsa'" "keygen names the bad suite"
+expect 2 "keygen with a stray argument" -- "$govchain" keygen --out "$work/k" extra
+for suite in p256-sha256 sm2-sm3; do
+    expect 0 "keygen $suite" -- "$govchain" keygen --suite "$suite" --out "$work/$suite.pem"
+    checks=$((checks + 1))
+    if ! grep -Eq '^04[0-9a-f]{128}$' "$work/out"; then
+        echo "FAIL: keygen $suite printed '$(cat "$work/out")', not a public key" >&2
+        failures=$((failures + 1))
+    fi
+    checks=$((checks + 1))
+    mode=$(stat -c %a "$work/$suite.pem")
+    if [ "$mode" != 600 ]; then
+        echo "FAIL: key file mode $mode, expected 600" >&2
+        failures=$((failures + 1))
+    fi
+    contains "$suite.pem" "BEGIN PRIVATE KEY" "key file is PKCS#8 PEM"
+done
+cp "$work/p256-sha256.pem" "$work/before.pem"
+expect 1 "keygen refuses to overwrite" -- "$govchain" keygen --out "$work/p256-sha256.pem"
+contains err "exists" "keygen says the file exists"
+checks=$((checks + 1))
+if ! cmp -s "$work/p256-sha256.pem" "$work/before.pem"; then
+    echo "FAIL: keygen changed an existing key file" >&2
+    failures=$((failures + 1))
+fi
+# An SM2 key file is really SM2: OpenSSL reads it as such.
+checks=$((checks + 1))
+if ! openssl pkey -in "$work/sm2-sm3.pem" -noout -text 2>/dev/null | grep -q "SM2"; then
+    echo "FAIL: openssl does not read the sm2-sm3 key file as an SM2 key" >&2
+    failures=$((failures + 1))
+fi
+
+# genesis verify
+example="$root/genesis/examples/four-departments.json"
+expect 0 "genesis help" -- "$govchain" genesis --help
+expect 2 "genesis without a subcommand" -- "$govchain" genesis
+expect 2 "genesis with an unknown subcommand" -- "$govchain" genesis check "$example"
+expect 2 "genesis verify without a file" -- "$govchain" genesis verify
+expect 0 "genesis verify of the example" -- "$govchain" genesis verify "$example"
+checks=$((checks + 1))
+if ! grep -Eq '^[0-9a-f]{64}$' "$work/out"; then
+    echo "FAIL: genesis verify printed '$(cat "$work/out")', not a hash" >&2
+    failures=$((failures + 1))
+fi
+first_hash=$(cat "$work/out")
+# Reformatting (comments, whitespace, member order) keeps the hash.
+python3 - "$example" "$work/reformatted.json" <<'PY'
+import json, sys
+def strip(value):
+    if isinstance(value, dict):
+        return {k: strip(v) for k, v in sorted(value.items(), reverse=True)
+                if not k.startswith("//")}
+    if isinstance(value, list):
+        return [strip(v) for v in value]
+    return value
+json.dump(strip(json.load(open(sys.argv[1]))), open(sys.argv[2], "w"), indent=1)
+PY
+expect 0 "genesis verify of the reformatted example" -- "$govchain" genesis verify "$work/reformatted.json"
+checks=$((checks + 1))
+if [ "$(cat "$work/out")" != "$first_hash" ]; then
+    echo "FAIL: reformatting the genesis changed its hash" >&2
+    failures=$((failures + 1))
+fi
+expect 0 "genesis verify --verbose" -- "$govchain" genesis verify --verbose "$example"
+contains out "tolerates 1 faulty, quorum 3" "summary shows fault tolerance"
+expect 0 "genesis verify from standard input" -- sh -c "\"$govchain\" genesis verify - < \"$example\""
+sed 's/"p256-sha256"/"p384"/' "$example" >"$work/bad-suite.json"
+expect 1 "genesis with an unknown suite" -- "$govchain" genesis verify "$work/bad-suite.json"
+contains err "invalid genesis" "the failure says the genesis is invalid"
+contains err "suite" "the failure names the field"
+printf '{"version": 1,' >"$work/truncated.json"
+expect 1 "genesis that is not JSON" -- "$govchain" genesis verify "$work/truncated.json"
+expect 1 "genesis file missing" -- "$govchain" genesis verify "$work/none.json"
+contains err "No such file" "a missing file is named"
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$work/huge.json"
+expect 1 "genesis larger than the limit" -- "$govchain" genesis verify "$work/huge.json"
+contains err "larger than" "an oversized genesis is refused by size"
+
+# bench
+expect 2 "bench without a subject" -- "$govchain" bench
+expect 0 "bench verify briefly" -- "$govchain" bench verify --suite sm2-sm3 --seconds 1
+contains out "sm2-sm3 verify" "bench prints its suite"
+
+echo "cli: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]
