@@ -1,8 +1,10 @@
 /* Error names and the detail helper shared by every module. */
 #include "govchain/error.h"
+#include "govchain/assert.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 const char *gov_strerror(int code)
 {
@@ -28,4 +30,10 @@ int gov_fail(char *why, size_t why_len, int code, const char *format, ...)
         va_end(args);
     }
     return code;
+}
+
+void gov_assert_fail(const char *condition, const char *file, int line)
+{
+    fprintf(stderr, "govchain: %s:%d: internal check failed: %s\n", file, line, condition);
+    abort();
 }

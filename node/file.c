@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,16 +65,21 @@ int gov_file_read(const char *path, size_t max_len, char **data, size_t *len, ch
     if (strcmp(path, "-") == 0) {
         return read_fd(STDIN_FILENO, "standard input", max_len, data, len, why, why_len);
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK so that a FIFO given by mistake is refused below rather than waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int saved = errno;
         return gov_fail(why, why_len, saved == ENOENT ? GOV_ENOENT : GOV_EIO, "%s: %s", path,
                         strerror(saved));
     }
     struct stat info;
-    if (fstat(fd, &info) == 0 && !S_ISREG(info.st_mode)) {
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         close(fd);
         return gov_fail(why, why_len, GOV_EIO, "%s: not a regular file", path);
+    }
+    if (info.st_size >= 0 && (uint64_t)info.st_size > max_len) {
+        close(fd);
+        return gov_fail(why, why_len, GOV_ELIMIT, "%s: larger than %zu bytes", path, max_len);
     }
     int rc = read_fd(fd, path, max_len, data, len, why, why_len);
     close(fd);

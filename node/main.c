@@ -33,7 +33,9 @@ static void print_usage(FILE *out)
                  "Exit status: 0 success, 1 a failed check, 2 bad usage.\n");
 }
 
-static void print_message(const char *command_name, const char *format, va_list args)
+__attribute__((format(printf, 2, 0))) static void print_message(const char *command_name,
+                                                                 const char *format,
+                                                                 va_list args)
 {
     fprintf(stderr, "govchain %s: ", command_name);
     vfprintf(stderr, format, args);

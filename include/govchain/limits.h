@@ -25,6 +25,9 @@ enum gov_limits {
     GOV_GENESIS_JSON_BYTES_MAX = 1 << 20,
     GOV_GENESIS_BYTES_MAX = 1 << 20,
 
+    /* A PEM private key is a few hundred bytes; anything far larger is not a key. */
+    GOV_KEYFILE_BYTES_MAX = 64 * 1024,
+
     /* Transactions. */
     GOV_NOTE_LEN_MAX = 256,
     GOV_METADATA_ENTRIES_MAX = 16,
