@@ -7,6 +7,7 @@
 #
 # Build trees: build/ (release with debug info), build-asan/, build-fuzz/ (clang).
 
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 CTEST = ctest --output-on-failure --timeout 600 -j $(JOBS)
