@@ -93,18 +93,9 @@ if ! grep -Eq '^[0-9a-f]{64}$' "$work/out"; then
     failures=$((failures + 1))
 fi
 first_hash=$(cat "$work/out")
-# Reformatting (comments, whitespace, member order) keeps the hash.
-python3 - "$example" "$work/reformatted.json" <<'PY'
-import json, sys
-def strip(value):
-    if isinstance(value, dict):
-        return {k: strip(v) for k, v in sorted(value.items(), reverse=True)
-                if not k.startswith("//")}
-    if isinstance(value, list):
-        return [strip(v) for v in value]
-    return value
-json.dump(strip(json.load(open(sys.argv[1]))), open(sys.argv[2], "w"), indent=1)
-PY
+# Reformatting keeps the hash: the same genesis on one line (JSON strings hold no raw
+# newlines, so only layout changes). Member order and comments: tests/unit/test_genesis.c.
+tr -d '\n' <"$example" >"$work/reformatted.json"
 expect 0 "genesis verify of the reformatted example" -- "$govchain" genesis verify "$work/reformatted.json"
 checks=$((checks + 1))
 if [ "$(cat "$work/out")" != "$first_hash" ]; then
