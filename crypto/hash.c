@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 struct gov_hasher {
     EVP_MD_CTX *ctx;
     const EVP_MD *md;
@@ -91,6 +93,7 @@ gov_hasher *gov_hasher_new(gov_suite suite)
     return hasher;
 
 fail_init:
+    ERR_clear_error();
     EVP_MD_CTX_free(hasher->ctx);
 fail_ctx:
     free(hasher);

@@ -9,15 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-
-/* A PEM P-256 or SM2 key is about 250 bytes; anything far larger is not a key file,
- * and the cap bounds what a mistaken path can make us read. */
 
 /* Returns 0 or an errno value. */
 static int write_all(int fd, const char *data, size_t len)
@@ -75,6 +73,12 @@ static int sync_parent_directory(const char *path)
     return error;
 }
 
+/*
+ * The key is written to a temporary file beside path and published with link(2), which
+ * never replaces an existing file. So path either does not exist or holds a whole,
+ * synced key, even if the process is killed or the machine loses power halfway; at
+ * worst a temporary "<path>.tmp-XXXXXX" is left behind.
+ */
 int gov_keyfile_write(const gov_private_key *key, const char *path, char *why,
                       size_t why_len)
 {
@@ -83,30 +87,41 @@ int gov_keyfile_write(const gov_private_key *key, const char *path, char *why,
     }
     char *pem = NULL;
     size_t pem_len = 0;
+    char *temporary = NULL;
     int rc = gov_private_key_to_pem(key, &pem, &pem_len);
     if (rc != 0) {
         return gov_fail(why, why_len, rc, "cannot encode the key: %s", gov_strerror(rc));
     }
-    /* O_EXCL never replaces a key, and never follows a symbolic link planted at path. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    size_t temporary_len = strlen(path) + sizeof(".tmp-XXXXXX");
+    temporary = malloc(temporary_len);
+    if (temporary == NULL) {
+        rc = gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(temporary, temporary_len, "%s.tmp-XXXXXX", path);
+    /* mkstemp creates the file exclusively with mode 0600. */
+    int fd = mkstemp(temporary);
     if (fd < 0) {
         int error = errno;
-        rc = gov_fail(why, why_len, error == EEXIST ? GOV_EEXIST : GOV_EIO,
-                      "cannot create key file %s: %s", path, strerror(error));
+        rc = gov_fail(why, why_len, GOV_EIO, "cannot create key file %s: %s", path,
+                      strerror(error));
         goto out;
     }
     int error = write_and_close(fd, pem, pem_len);
+    if (error == 0 && link(temporary, path) != 0) {
+        error = errno;
+    }
+    unlink(temporary);
     if (error == 0) {
         error = sync_parent_directory(path);
     }
     if (error != 0) {
-        /* We created it, so we remove it: a truncated key file must not survive. */
-        unlink(path);
-        rc = gov_fail(why, why_len, GOV_EIO, "cannot write key file %s: %s", path,
-                      strerror(error));
+        rc = gov_fail(why, why_len, error == EEXIST ? GOV_EEXIST : GOV_EIO,
+                      "cannot write key file %s: %s", path, strerror(error));
     }
 
 out:
+    free(temporary);
     gov_private_key_pem_free(pem, pem_len);
     return rc;
 }
@@ -193,7 +208,7 @@ int gov_keyfile_read(gov_suite suite, const char *path, gov_private_key **out, c
         return gov_fail(why, why_len, GOV_EINVAL, "no path, no output or an invalid suite");
     }
     /* O_NONBLOCK so that a FIFO at path cannot hang us; check_file refuses it. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         int error = errno;
         return gov_fail(why, why_len, error == ENOENT ? GOV_ENOENT : GOV_EIO,

@@ -43,7 +43,17 @@ static bool pkey_matches_suite(EVP_PKEY *pkey, gov_suite suite)
                                        sizeof(group), &group_len) != 1) {
         return false;
     }
-    return strcmp(group, group_name(suite)) == 0;
+    if (strcmp(group, group_name(suite)) != 0) {
+        return false;
+    }
+    /* A key may spell its curve out as explicit parameters that merely equal the named
+     * curve; such keys are written back the same way and other tools reject them, so
+     * only the named form is a key of the suite. */
+    char encoding[32];
+    size_t encoding_len = 0;
+    return EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
+                                          sizeof(encoding), &encoding_len) == 1 &&
+           strcmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) == 0;
 }
 
 /* The public point of pkey as 0x04 || x || y. Read as coordinates rather than as the

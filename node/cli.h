@@ -25,6 +25,11 @@ int gov_cmd_bench(int argc, char **argv);
  * stderr and returns GOV_EXIT_USAGE. */
 int gov_cli_usage_error(const char *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+/* For getopt_long's '?' (unknown option) or ':' (missing value, with a leading ':' in
+ * the option string): names the offending option as the user typed it, including a
+ * short option inside a cluster such as -vx, and returns GOV_EXIT_USAGE. Handlers set
+ * optind = 0 before parsing so that glibc fully resets its state. */
+int gov_cli_option_error(const char *command, char **argv, int getopt_result);
 /* Prints "govchain <command>: <message>" to stderr and returns GOV_EXIT_FAILED. */
 int gov_cli_failure(const char *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));

@@ -247,7 +247,7 @@ static int parse_arguments(int argc, char **argv, bench_request *request, bool *
     unsigned long value = 0;
     int option;
     opterr = 0;
-    optind = 1;
+    optind = 0;
     /* "-" hands operands over in place (as option 1), so the subject may stand before
      * or after the options even under POSIXLY_CORRECT; ":" reports a missing value. */
     while ((option = getopt_long(argc, argv, "-:h", long_options, NULL)) != -1) {
@@ -283,11 +283,13 @@ static int parse_arguments(int argc, char **argv, bench_request *request, bool *
         case 'h':
             *help = true;
             return GOV_EXIT_OK;
-        case ':':
-            return gov_cli_usage_error(COMMAND, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return gov_cli_usage_error(COMMAND, "unknown option '%s'", argv[optind - 1]);
+            return gov_cli_option_error(COMMAND, argv, option);
         }
+    }
+    /* getopt stops at "--"; whatever follows it is an operand we do not take. */
+    if (optind < argc) {
+        return gov_cli_usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
     }
     if (request->subject == NULL) {
         return gov_cli_usage_error(COMMAND, "say what to measure: verify or sign");

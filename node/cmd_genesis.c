@@ -74,6 +74,7 @@ static int verify(const char *path, bool verbose)
     return GOV_EXIT_OK;
 }
 
+/* argv[1] is the subcommand (or --help); options may stand anywhere after it. */
 int gov_cmd_genesis(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -81,33 +82,30 @@ int gov_cmd_genesis(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool verbose = false;
-    int option;
-    opterr = 0;
-    while ((option = getopt_long(argc, argv, "+vh", options, NULL)) != -1) {
-        switch (option) {
-        case 'v': verbose = true; break;
-        case 'h': fputs(usage, stdout); return GOV_EXIT_OK;
-        default: return gov_cli_usage_error("genesis", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind == argc) {
+    if (argc < 2) {
         return gov_cli_usage_error("genesis", "missing subcommand (verify)");
     }
-    const char *subcommand = argv[optind++];
+    const char *subcommand = argv[1];
+    if (strcmp(subcommand, "--help") == 0 || strcmp(subcommand, "-h") == 0) {
+        fputs(usage, stdout);
+        return GOV_EXIT_OK;
+    }
     if (strcmp(subcommand, "verify") != 0) {
         return gov_cli_usage_error("genesis", "unknown subcommand '%s' (verify)", subcommand);
     }
-    /* Options may also follow the subcommand: `genesis verify --verbose FILE`. */
-    while ((option = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+    bool verbose = false;
+    int option;
+    opterr = 0;
+    optind = 0;
+    while ((option = getopt_long(argc - 1, argv + 1, ":vh", options, NULL)) != -1) {
         switch (option) {
         case 'v': verbose = true; break;
         case 'h': fputs(usage, stdout); return GOV_EXIT_OK;
-        default: return gov_cli_usage_error("genesis", "unknown option '%s'", argv[optind - 1]);
+        default: return gov_cli_option_error("genesis", argv + 1, option);
         }
     }
-    if (argc - optind != 1) {
+    if (argc - 1 - optind != 1) {
         return gov_cli_usage_error("genesis", "verify takes exactly one FILE");
     }
-    return verify(argv[optind], verbose);
+    return verify(argv[1 + optind], verbose);
 }

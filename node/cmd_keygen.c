@@ -1,7 +1,9 @@
 /* govchain keygen: creates a private key file (PKCS#8 PEM, mode 0600) and prints the
  * public key as hex, the form genesis lists keys in. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "govchain/crypto.h"
 #include "govchain/error.h"
@@ -30,13 +32,13 @@ int gov_cmd_keygen(int argc, char **argv)
     const char *out = NULL;
     int option;
     opterr = 0;
-    while ((option = getopt_long(argc, argv, "s:o:h", options, NULL)) != -1) {
+    optind = 0;
+    while ((option = getopt_long(argc, argv, ":s:o:h", options, NULL)) != -1) {
         switch (option) {
         case 's': suite_name = optarg; break;
         case 'o': out = optarg; break;
         case 'h': fputs(usage, stdout); return GOV_EXIT_OK;
-        default: return gov_cli_usage_error("keygen", "unknown or incomplete option '%s'",
-                                            argv[optind - 1]);
+        default: return gov_cli_option_error("keygen", argv, option);
         }
     }
     if (optind != argc) {
@@ -67,5 +69,9 @@ int gov_cmd_keygen(int argc, char **argv)
     gov_hex_encode(public_key, sizeof(public_key), hex);
     gov_private_key_free(key);
     printf("%s\n", hex);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        return gov_cli_failure("keygen", "the key was written to %s, but its public key could "
+                               "not be printed: %s", out, strerror(errno));
+    }
     return GOV_EXIT_OK;
 }

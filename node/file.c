@@ -66,14 +66,19 @@ int gov_file_read(const char *path, size_t max_len, char **data, size_t *len, ch
         return read_fd(STDIN_FILENO, "standard input", max_len, data, len, why, why_len);
     }
     /* O_NONBLOCK so that a FIFO given by mistake is refused below rather than waited on. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int saved = errno;
         return gov_fail(why, why_len, saved == ENOENT ? GOV_ENOENT : GOV_EIO, "%s: %s", path,
                         strerror(saved));
     }
     struct stat info;
-    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    if (fstat(fd, &info) != 0) {
+        int saved = errno;
+        close(fd);
+        return gov_fail(why, why_len, GOV_EIO, "%s: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(info.st_mode)) {
         close(fd);
         return gov_fail(why, why_len, GOV_EIO, "%s: not a regular file", path);
     }

@@ -2,8 +2,11 @@
  * govchain: one binary, one subcommand per node/cmd_<name>.c, dispatched from the table
  * below. Exit codes: 0 success, 1 a failed check or failed work, 2 bad usage.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +55,20 @@ int gov_cli_usage_error(const char *command_name, const char *format, ...)
     return GOV_EXIT_USAGE;
 }
 
+int gov_cli_option_error(const char *command_name, char **argv, int getopt_result)
+{
+    const char *argument = optind > 0 ? argv[optind - 1] : "";
+    bool is_long = strncmp(argument, "--", 2) == 0;
+    const char *problem = getopt_result == ':' ? "needs a value" : "is not known";
+    if (is_long || optopt == 0) {
+        /* Show a long option without any "=value" the user attached. */
+        int name_len = (int)strcspn(argument, "=");
+        return gov_cli_usage_error(command_name, "option '%.*s' %s", name_len, argument,
+                                   problem);
+    }
+    return gov_cli_usage_error(command_name, "option '-%c' %s", optopt, problem);
+}
+
 int gov_cli_failure(const char *command_name, const char *format, ...)
 {
     va_list args;
@@ -59,6 +76,18 @@ int gov_cli_failure(const char *command_name, const char *format, ...)
     print_message(command_name, format, args);
     va_end(args);
     return GOV_EXIT_FAILED;
+}
+
+/* What a command prints is often its result (a public key, a chain id): output that
+ * could not be written is a failure, whatever the command itself concluded. */
+static int finish_output(const char *command_name, int status)
+{
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    if (failed && status == GOV_EXIT_OK) {
+        return gov_cli_failure(command_name, "cannot write to standard output: %s",
+                               strerror(errno));
+    }
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -72,15 +101,15 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         print_usage(stdout);
-        return GOV_EXIT_OK;
+        return finish_output("help", GOV_EXIT_OK);
     }
     if (strcmp(name, "--version") == 0) {
         printf("govchain %s\n", GOVCHAIN_VERSION);
-        return GOV_EXIT_OK;
+        return finish_output("version", GOV_EXIT_OK);
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(name, commands[i].name) == 0) {
-            return commands[i].handler(argc - 1, argv + 1);
+            return finish_output(name, commands[i].handler(argc - 1, argv + 1));
         }
     }
     fprintf(stderr, "govchain: unknown command '%s'\n", name);

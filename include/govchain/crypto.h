@@ -80,9 +80,10 @@ gov_suite gov_private_key_suite(const gov_private_key *key);
 void gov_private_key_public(const gov_private_key *key, uint8_t out[GOV_PUBLIC_KEY_LEN]);
 
 /* PKCS#8 PEM (unencrypted "PRIVATE KEY"), in memory. The encoded buffer is owned by
- * the caller, who must wipe and free it with gov_private_key_pem_free. Decoding fails
- * with GOV_EBADKEY when the PEM is not a key of the given suite (P-256 EC for
- * p256-sha256, SM2 for sm2-sm3). */
+ * the caller, who must wipe and free it with gov_private_key_pem_free. Decoding also
+ * takes a SEC1 "EC PRIVATE KEY", and fails with GOV_EBADKEY when the PEM is not an
+ * unencrypted key of the given suite on its named curve (P-256 EC for p256-sha256, SM2
+ * for sm2-sm3; a curve spelt out as explicit parameters is refused). */
 int gov_private_key_to_pem(const gov_private_key *key, char **pem, size_t *pem_len);
 void gov_private_key_pem_free(char *pem, size_t pem_len);
 int gov_private_key_from_pem(gov_suite suite, const char *pem, size_t pem_len,

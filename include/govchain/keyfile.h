@@ -12,9 +12,10 @@
 
 #include "govchain/crypto.h"
 
-/* Creates path (O_CREAT | O_EXCL, mode 0600) holding key as PKCS#8 PEM.
- * GOV_EEXIST when the file exists; GOV_EIO on any write or sync failure, in which
- * case the partial file is removed. */
+/* Creates path, mode 0600, holding key as PKCS#8 PEM. The key is written and synced
+ * under a temporary name beside path and then linked into place, so path never holds a
+ * partial key, even after a crash. GOV_EEXIST when path exists (it is left untouched);
+ * GOV_EIO on any write or sync failure. */
 int gov_keyfile_write(const gov_private_key *key, const char *path, char *why,
                       size_t why_len);
 

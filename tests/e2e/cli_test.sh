@@ -50,6 +50,17 @@ contains err "--out FILE is required" "keygen names the missing option"
 expect 2 "keygen with an unknown suite" -- "$govchain" keygen --suite rsa --out "$work/k"
 contains err "unknown suite 'rsa'" "keygen names the bad suite"
 expect 2 "keygen with a stray argument" -- "$govchain" keygen --out "$work/k" extra
+checks=$((checks + 1))
+if [ -e "$work/k" ]; then
+    echo "FAIL: keygen with bad usage created its key file" >&2
+    failures=$((failures + 1))
+fi
+expect 2 "keygen with an unknown option in a cluster" -- "$govchain" keygen -zq
+contains err "option '-z' is not known" "the unknown short option is named"
+expect 2 "keygen --suite without a value" -- "$govchain" keygen --out "$work/k" --suite
+contains err "option '--suite' needs a value" "the option missing its value is named"
+expect 1 "keygen whose output cannot be written" -- sh -c "\"$govchain\" keygen --out \"$work/full.pem\" >/dev/full"
+contains err "was written to" "keygen says the key exists though its public key was lost"
 for suite in p256-sha256 sm2-sm3; do
     expect 0 "keygen $suite" -- "$govchain" keygen --suite "$suite" --out "$work/$suite.pem"
     checks=$((checks + 1))
@@ -104,7 +115,20 @@ if [ "$(cat "$work/out")" != "$first_hash" ]; then
 fi
 expect 0 "genesis verify --verbose" -- "$govchain" genesis verify --verbose "$example"
 contains out "tolerates 1 faulty, quorum 3" "summary shows fault tolerance"
+expect 0 "genesis verify FILE --verbose" -- "$govchain" genesis verify "$example" --verbose
+contains out "tolerates 1 faulty, quorum 3" "options may follow the file"
+expect 2 "genesis verify with an unknown option" -- "$govchain" genesis verify -qx "$example"
+contains err "option '-q' is not known" "genesis names the unknown option"
 expect 0 "genesis verify from standard input" -- sh -c "\"$govchain\" genesis verify - < \"$example\""
+checks=$((checks + 1))
+if [ "$(cat "$work/out")" != "$first_hash" ]; then
+    echo "FAIL: the genesis read from standard input has another hash" >&2
+    failures=$((failures + 1))
+fi
+expect 1 "genesis verify of a directory" -- "$govchain" genesis verify "$work"
+contains err "not a regular file" "a directory is refused as such"
+expect 1 "genesis verify whose output cannot be written" -- sh -c "\"$govchain\" genesis verify \"$example\" >/dev/full"
+contains err "cannot write to standard output" "lost output is a failure"
 sed 's/"p256-sha256"/"p384"/' "$example" >"$work/bad-suite.json"
 expect 1 "genesis with an unknown suite" -- "$govchain" genesis verify "$work/bad-suite.json"
 contains err "invalid genesis" "the failure says the genesis is invalid"
@@ -119,6 +143,8 @@ contains err "larger than" "an oversized genesis is refused by size"
 
 # bench
 expect 2 "bench without a subject" -- "$govchain" bench
+expect 2 "bench with an operand after --" -- "$govchain" bench verify --seconds 1 -- junk
+contains err "unexpected argument 'junk'" "bench names the stray operand"
 expect 0 "bench verify briefly" -- "$govchain" bench verify --suite sm2-sm3 --seconds 1
 contains out "sm2-sm3 verify" "bench prints its suite"
 
