@@ -81,13 +81,13 @@ static int buf_write(void *data, const char *bytes, size_t len)
     return buf->failed ? -1 : 0;
 }
 
-#define WITH_PACKER(buf, call)                         \
-    do {                                               \
-        if (!(buf)->failed) {                          \
-            msgpack_packer packer;                     \
+#define WITH_PACKER(buf, call)                              \
+    do {                                                    \
+        if (!(buf)->failed) {                               \
+            msgpack_packer packer;                          \
             msgpack_packer_init(&packer, (buf), buf_write); \
-            (void)(call);                              \
-        }                                              \
+            (void)(call);                                   \
+        }                                                   \
     } while (0)
 
 void gov_enc_array(gov_buf *buf, uint32_t count)
@@ -133,8 +133,29 @@ void gov_enc_cstr(gov_buf *buf, const char *text)
     gov_enc_str(buf, text, strlen(text));
 }
 
-/* UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
+/* Code points that move a terminal's cursor, change its state or reorder the text
+ * around them: C0 and C1 controls, DEL, and the bidirectional embeddings, overrides
+ * and isolates (the "Trojan Source" characters). */
+static bool is_control(uint32_t code)
+{
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) ||
+           (code >= 0x2066 && code <= 0x2069) || code == 0x2028 || code == 0x2029;
+}
+
+static bool utf8_check(const void *data, size_t len, bool printable_only);
+
 bool gov_utf8_valid(const void *data, size_t len)
+{
+    return utf8_check(data, len, false);
+}
+
+bool gov_utf8_printable(const void *data, size_t len)
+{
+    return utf8_check(data, len, true);
+}
+
+/* UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_check(const void *data, size_t len, bool printable_only)
 {
     const uint8_t *s = data;
     size_t i = 0;
@@ -143,7 +164,7 @@ bool gov_utf8_valid(const void *data, size_t len)
         size_t extra;
         uint32_t min;
         uint32_t code;
-        if (c == 0) {
+        if (c == 0 || (printable_only && c < 0x80 && is_control(c))) {
             return false;
         } else if (c < 0x80) {
             i++;
@@ -166,7 +187,8 @@ bool gov_utf8_valid(const void *data, size_t len)
             }
             code = (code << 6) | (s[i + k] & 0x3f);
         }
-        if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+        if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) ||
+            (printable_only && is_control(code))) {
             return false;
         }
         i += extra + 1;
@@ -189,6 +211,9 @@ typedef struct {
     const uint8_t *data;
     size_t len;
     size_t pos;
+    size_t header;                           /* where the value being scanned starts */
+    size_t values;                           /* values seen so far, containers included */
+    size_t values_max;                       /* msgpack-c spends one object (24 bytes) on each */
     uint32_t pending[GOV_DEC_DEPTH_MAX + 1]; /* elements still to read per level */
     int depth;
     char *why;
@@ -219,7 +244,7 @@ static int scan_argument(scanner *s, size_t width, uint64_t min, uint64_t *out)
 static int scan_body(scanner *s, uint64_t len)
 {
     if (len > s->len - s->pos) {
-        return scan_fail(s, s->pos, "declared length exceeds the bytes left");
+        return scan_fail(s, s->header, "declared length exceeds the bytes left");
     }
     s->pos += (size_t)len;
     return 0;
@@ -229,10 +254,10 @@ static int scan_container(scanner *s, uint64_t count)
 {
     /* Every element takes at least one byte. */
     if (count > s->len - s->pos) {
-        return scan_fail(s, s->pos, "declared element count exceeds the bytes left");
+        return scan_fail(s, s->header, "declared element count exceeds the bytes left");
     }
     if (s->depth == GOV_DEC_DEPTH_MAX) {
-        return scan_fail(s, s->pos, "nested too deeply");
+        return scan_fail(s, s->header, "nested too deeply");
     }
     s->pending[++s->depth] = (uint32_t)count;
     return 0;
@@ -242,6 +267,12 @@ static int scan_container(scanner *s, uint64_t count)
 static int scan_value(scanner *s)
 {
     size_t at = s->pos;
+    s->header = at;
+    if (++s->values > s->values_max) {
+        return gov_fail(s->why, s->why_len, GOV_ELIMIT,
+                        "more than %zu values, the most this structure can hold, at byte %zu",
+                        s->values_max, at);
+    }
     uint8_t type = s->data[s->pos++];
     uint64_t n = 0;
     int rc = 0;
@@ -259,16 +290,32 @@ static int scan_value(scanner *s)
     case 0xc2: /* false */
     case 0xc3: /* true */
         return 0;
-    case 0xcc: return scan_argument(s, 1, 0x80, &n);
-    case 0xcd: return scan_argument(s, 2, 0x100, &n);
-    case 0xce: return scan_argument(s, 4, 0x10000, &n);
-    case 0xcf: return scan_argument(s, 8, 0x100000000ULL, &n);
-    case 0xc4: rc = scan_argument(s, 1, 0, &n); break;        /* bin 8 */
-    case 0xc5: rc = scan_argument(s, 2, 0x100, &n); break;    /* bin 16 */
-    case 0xc6: rc = scan_argument(s, 4, 0x10000, &n); break;  /* bin 32 */
-    case 0xd9: rc = scan_argument(s, 1, 0x20, &n); break;     /* str 8 */
-    case 0xda: rc = scan_argument(s, 2, 0x100, &n); break;    /* str 16 */
-    case 0xdb: rc = scan_argument(s, 4, 0x10000, &n); break;  /* str 32 */
+    case 0xcc:
+        return scan_argument(s, 1, 0x80, &n);
+    case 0xcd:
+        return scan_argument(s, 2, 0x100, &n);
+    case 0xce:
+        return scan_argument(s, 4, 0x10000, &n);
+    case 0xcf:
+        return scan_argument(s, 8, 0x100000000ULL, &n);
+    case 0xc4:
+        rc = scan_argument(s, 1, 0, &n);
+        break; /* bin 8 */
+    case 0xc5:
+        rc = scan_argument(s, 2, 0x100, &n);
+        break; /* bin 16 */
+    case 0xc6:
+        rc = scan_argument(s, 4, 0x10000, &n);
+        break; /* bin 32 */
+    case 0xd9:
+        rc = scan_argument(s, 1, 0x20, &n);
+        break; /* str 8 */
+    case 0xda:
+        rc = scan_argument(s, 2, 0x100, &n);
+        break; /* str 16 */
+    case 0xdb:
+        rc = scan_argument(s, 4, 0x10000, &n);
+        break; /* str 32 */
     case 0xdc:
         rc = scan_argument(s, 2, 0x10, &n);
         return rc != 0 ? rc : scan_container(s, n);
@@ -276,15 +323,17 @@ static int scan_value(scanner *s)
         rc = scan_argument(s, 4, 0x10000, &n);
         return rc != 0 ? rc : scan_container(s, n);
     default:
-        return scan_fail(s, at, "type not allowed in canonical encoding "
-                                "(map, float, extension or negative integer)");
+        return scan_fail(s, at,
+                         "type not allowed in canonical encoding "
+                         "(map, float, extension or negative integer)");
     }
     return rc != 0 ? rc : scan_body(s, n);
 }
 
-static int scan(const uint8_t *data, size_t len, char *why, size_t why_len)
+static int scan(const uint8_t *data, size_t len, size_t values_max, char *why, size_t why_len)
 {
-    scanner s = {.data = data, .len = len, .why = why, .why_len = why_len};
+    scanner s = {
+        .data = data, .len = len, .values_max = values_max, .why = why, .why_len = why_len};
     s.pending[0] = 1;
     while (s.depth >= 0) {
         if (s.pending[s.depth] == 0) {
@@ -323,17 +372,19 @@ static void dec_error(gov_dec *dec, int code, const char *field, const char *for
     }
     size_t used = 0;
     dec->why[0] = '\0';
+    /* Frame d's name, or "[i]" when frame d is an element of a list; then the field. */
     for (int d = 1; d <= dec->depth + 1 && used < dec->why_len; d++) {
         const char *name = d <= dec->depth ? dec->frame_name[d] : field;
-        if (name == NULL || name[0] == '\0') {
-            continue;
+        if (dec->frame_is_list[d - 1] && dec->frame_next[d - 1] > 0) {
+            used += (size_t)snprintf(dec->why + used, dec->why_len - used, "[%u]",
+                                     dec->frame_next[d - 1] - 1);
+        } else if (name != NULL && name[0] != '\0') {
+            used += (size_t)snprintf(dec->why + used, dec->why_len - used, "%s%s",
+                                     used > 0 ? "." : "", name);
         }
-        used += (size_t)snprintf(dec->why + used, dec->why_len - used, "%s%s",
-                                 used > 0 ? "." : "", name);
     }
     if (used < dec->why_len) {
-        used += (size_t)snprintf(dec->why + used, dec->why_len - used, "%s",
-                                 used > 0 ? ": " : "");
+        used += (size_t)snprintf(dec->why + used, dec->why_len - used, "%s", used > 0 ? ": " : "");
     }
     if (used < dec->why_len) {
         va_list args;
@@ -343,8 +394,8 @@ static void dec_error(gov_dec *dec, int code, const char *field, const char *for
     }
 }
 
-void gov_dec_begin(gov_dec *dec, const uint8_t *data, size_t len, size_t max_len, char *why,
-                   size_t why_len)
+void gov_dec_begin(gov_dec *dec, const uint8_t *data, size_t len, size_t max_len, size_t max_values,
+                   char *why, size_t why_len)
 {
     memset(dec, 0, sizeof(*dec));
     dec->why = why;
@@ -354,15 +405,15 @@ void gov_dec_begin(gov_dec *dec, const uint8_t *data, size_t len, size_t max_len
         why[0] = '\0';
     }
     if (len > max_len) {
-        dec->error = gov_fail(why, why_len, GOV_ELIMIT, "%zu bytes, at most %zu allowed", len,
-                              max_len);
+        dec->error =
+            gov_fail(why, why_len, GOV_ELIMIT, "%zu bytes, at most %zu allowed", len, max_len);
         return;
     }
     if (len == 0) {
         dec->error = gov_fail(why, why_len, GOV_EDECODE, "empty input");
         return;
     }
-    dec->error = scan(data, len, why, why_len);
+    dec->error = scan(data, len, max_values, why, why_len);
     if (dec->error != 0) {
         return;
     }
@@ -373,18 +424,17 @@ void gov_dec_begin(gov_dec *dec, const uint8_t *data, size_t len, size_t max_len
     if (rc != MSGPACK_UNPACK_SUCCESS || offset != len) {
         /* The scan accepted it, so only an allocation failure can land here. */
         msgpack_unpacked_destroy(&unpacked);
-        dec->error = gov_fail(why, why_len, rc == MSGPACK_UNPACK_NOMEM_ERROR ? GOV_ENOMEM
-                                                                              : GOV_EDECODE,
-                              "msgpack-c could not unpack the value (%d)", (int)rc);
+        dec->error =
+            gov_fail(why, why_len, rc == MSGPACK_UNPACK_NOMEM_ERROR ? GOV_ENOMEM : GOV_EDECODE,
+                     "msgpack-c could not unpack the value (%d)", (int)rc);
         return;
     }
     dec->zone = msgpack_unpacked_release_zone(&unpacked);
     if (dec->zone == NULL) { /* a lone scalar needs no zone; the root copy does */
         dec->zone = msgpack_zone_new(sizeof(msgpack_object));
     }
-    msgpack_object *root = dec->zone != NULL
-                               ? msgpack_zone_malloc(dec->zone, sizeof(msgpack_object))
-                               : NULL;
+    msgpack_object *root =
+        dec->zone != NULL ? msgpack_zone_malloc(dec->zone, sizeof(msgpack_object)) : NULL;
     if (root == NULL) {
         msgpack_unpacked_destroy(&unpacked);
         dec->error = gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
@@ -436,29 +486,35 @@ static const msgpack_object *next(gov_dec *dec, const char *field)
 static const char *type_name(const msgpack_object *object)
 {
     switch (object->type) {
-    case MSGPACK_OBJECT_NIL: return "nil";
-    case MSGPACK_OBJECT_BOOLEAN: return "bool";
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: return "integer";
-    case MSGPACK_OBJECT_STR: return "str";
-    case MSGPACK_OBJECT_BIN: return "bin";
-    case MSGPACK_OBJECT_ARRAY: return "array";
-    default: return "other";
+    case MSGPACK_OBJECT_NIL:
+        return "nil";
+    case MSGPACK_OBJECT_BOOLEAN:
+        return "bool";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return "integer";
+    case MSGPACK_OBJECT_STR:
+        return "str";
+    case MSGPACK_OBJECT_BIN:
+        return "bin";
+    case MSGPACK_OBJECT_ARRAY:
+        return "array";
+    default:
+        return "other";
     }
 }
 
-static const msgpack_object *next_of_type(gov_dec *dec, const char *field,
-                                          msgpack_object_type type, const char *expected)
+static const msgpack_object *next_of_type(gov_dec *dec, const char *field, msgpack_object_type type,
+                                          const char *expected)
 {
     const msgpack_object *object = next(dec, field);
     if (object != NULL && object->type != type) {
-        dec_error(dec, GOV_EDECODE, field, "expected %s, found %s", expected,
-                  type_name(object));
+        dec_error(dec, GOV_EDECODE, field, "expected %s, found %s", expected, type_name(object));
         return NULL;
     }
     return object;
 }
 
-static bool enter(gov_dec *dec, const char *field, const msgpack_object *object)
+static bool enter(gov_dec *dec, const char *field, const msgpack_object *object, bool is_list)
 {
     if (dec->depth == GOV_DEC_DEPTH_MAX) {
         dec_error(dec, GOV_EDECODE, field, "nested too deeply");
@@ -469,6 +525,7 @@ static bool enter(gov_dec *dec, const char *field, const msgpack_object *object)
     dec->frame_size[d] = object->via.array.size;
     dec->frame_next[d] = 0;
     dec->frame_name[d] = field;
+    dec->frame_is_list[d] = is_list;
     return true;
 }
 
@@ -479,11 +536,11 @@ bool gov_dec_array(gov_dec *dec, const char *field, uint32_t count)
         return false;
     }
     if (object->via.array.size != count) {
-        dec_error(dec, GOV_EDECODE, field, "expected an array of %u elements, found %u",
-                  count, object->via.array.size);
+        dec_error(dec, GOV_EDECODE, field, "expected an array of %u elements, found %u", count,
+                  object->via.array.size);
         return false;
     }
-    return enter(dec, field, object);
+    return enter(dec, field, object, false);
 }
 
 bool gov_dec_array_max(gov_dec *dec, const char *field, uint32_t max, uint32_t *count)
@@ -493,12 +550,28 @@ bool gov_dec_array_max(gov_dec *dec, const char *field, uint32_t max, uint32_t *
         return false;
     }
     if (object->via.array.size > max) {
-        dec_error(dec, GOV_ELIMIT, field, "%u elements, at most %u allowed",
-                  object->via.array.size, max);
+        dec_error(dec, GOV_ELIMIT, field, "%u elements, at most %u allowed", object->via.array.size,
+                  max);
         return false;
     }
     *count = object->via.array.size;
-    return enter(dec, field, object);
+    return enter(dec, field, object, true);
+}
+
+bool gov_dec_array_between(gov_dec *dec, const char *field, uint32_t min, uint32_t max,
+                           uint32_t *count)
+{
+    const msgpack_object *object = next_of_type(dec, field, MSGPACK_OBJECT_ARRAY, "array");
+    if (object == NULL) {
+        return false;
+    }
+    if (object->via.array.size < min || object->via.array.size > max) {
+        dec_error(dec, GOV_EDECODE, field, "expected an array of %u to %u elements, found %u", min,
+                  max, object->via.array.size);
+        return false;
+    }
+    *count = object->via.array.size;
+    return enter(dec, field, object, false);
 }
 
 bool gov_dec_leave(gov_dec *dec)
@@ -533,6 +606,16 @@ bool gov_dec_uint(gov_dec *dec, const char *field, uint64_t max, uint64_t *out)
         return false;
     }
     *out = object->via.u64;
+    return true;
+}
+
+bool gov_dec_u32(gov_dec *dec, const char *field, uint32_t max, uint32_t *out)
+{
+    uint64_t value = 0;
+    if (!gov_dec_uint(dec, field, max, &value)) {
+        return false;
+    }
+    *out = (uint32_t)value;
     return true;
 }
 
@@ -606,8 +689,8 @@ static const msgpack_object *next_str(gov_dec *dec, const char *field, size_t ma
         return NULL;
     }
     if (object->via.str.size > max) {
-        dec_error(dec, GOV_ELIMIT, field, "%u bytes, at most %zu allowed",
-                  object->via.str.size, max);
+        dec_error(dec, GOV_ELIMIT, field, "%u bytes, at most %zu allowed", object->via.str.size,
+                  max);
         return NULL;
     }
     if (!gov_utf8_valid(object->via.str.ptr, object->via.str.size)) {

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "govchain/assert.h"
 #include "govchain/error.h"
+#include "govchain/quorum.h"
 
 enum {
     PHASE_SIGNED_FIELDS = 5,
@@ -32,11 +34,16 @@ enum {
 const char *gov_pbft_type_name(gov_pbft_type type)
 {
     switch (type) {
-    case GOV_PBFT_PRE_PREPARE: return "pre-prepare";
-    case GOV_PBFT_PREPARE: return "prepare";
-    case GOV_PBFT_COMMIT: return "commit";
-    case GOV_PBFT_VIEW_CHANGE: return "view-change";
-    case GOV_PBFT_NEW_VIEW: return "new-view";
+    case GOV_PBFT_PRE_PREPARE:
+        return "pre-prepare";
+    case GOV_PBFT_PREPARE:
+        return "prepare";
+    case GOV_PBFT_COMMIT:
+        return "commit";
+    case GOV_PBFT_VIEW_CHANGE:
+        return "view-change";
+    case GOV_PBFT_NEW_VIEW:
+        return "new-view";
     }
     return NULL;
 }
@@ -44,31 +51,33 @@ const char *gov_pbft_type_name(gov_pbft_type type)
 static const char *signature_tag(gov_pbft_type type)
 {
     switch (type) {
-    case GOV_PBFT_PRE_PREPARE: return "govchain/pre-prepare/1";
-    case GOV_PBFT_PREPARE: return "govchain/prepare/1";
-    case GOV_PBFT_COMMIT: return "govchain/commit/1";
-    case GOV_PBFT_VIEW_CHANGE: return "govchain/view-change/1";
-    case GOV_PBFT_NEW_VIEW: return "govchain/new-view/1";
+    case GOV_PBFT_PRE_PREPARE:
+        return "govchain/pre-prepare/1";
+    case GOV_PBFT_PREPARE:
+        return "govchain/prepare/1";
+    case GOV_PBFT_COMMIT:
+        return "govchain/commit/1";
+    case GOV_PBFT_VIEW_CHANGE:
+        return "govchain/view-change/1";
+    case GOV_PBFT_NEW_VIEW:
+        return "govchain/new-view/1";
     }
     return NULL;
 }
 
 uint32_t gov_validator_set_faults(const gov_validator_set *set)
 {
-    return set->count == 0 ? 0 : (set->count - 1) / 3;
+    return gov_quorum_faults(set->count);
 }
 
 uint32_t gov_validator_set_quorum(const gov_validator_set *set)
 {
-    uint32_t n = set->count;
-    uint32_t f = gov_validator_set_faults(set);
-    return (n + f + 2) / 2; /* ceil((n + f + 1) / 2) */
+    return gov_quorum_size(set->count);
 }
 
 static bool is_phase(gov_pbft_type type)
 {
-    return type == GOV_PBFT_PRE_PREPARE || type == GOV_PBFT_PREPARE ||
-           type == GOV_PBFT_COMMIT;
+    return type == GOV_PBFT_PRE_PREPARE || type == GOV_PBFT_PREPARE || type == GOV_PBFT_COMMIT;
 }
 
 void gov_pbft_message_clear(gov_pbft_message *message)
@@ -90,6 +99,7 @@ void gov_pbft_message_clear(gov_pbft_message *message)
 
 static void encode_votes(const gov_vote_signature *votes, uint32_t count, gov_buf *out)
 {
+    GOV_ASSERT(count <= GOV_VALIDATORS_MAX);
     gov_enc_array(out, count);
     for (uint32_t i = 0; i < count; i++) {
         gov_enc_array(out, 2);
@@ -128,7 +138,7 @@ static void encode_prepared_cert(const gov_prepared_cert *cert, gov_buf *out)
 static void encode_phase(gov_pbft_type type, const gov_pbft_phase *phase, bool signed_part,
                          gov_buf *out)
 {
-    uint32_t fields = signed_part                      ? PHASE_SIGNED_FIELDS
+    uint32_t fields = signed_part                    ? PHASE_SIGNED_FIELDS
                       : type == GOV_PBFT_PRE_PREPARE ? PRE_PREPARE_FIELDS
                                                      : PHASE_FIELDS;
     gov_enc_array(out, fields);
@@ -169,8 +179,7 @@ static void encode_view_change(const gov_pbft_view_change *view_change, bool sig
     }
 }
 
-static void encode_new_view(const gov_pbft_new_view *new_view, bool signed_part,
-                            gov_buf *out)
+static void encode_new_view(const gov_pbft_new_view *new_view, bool signed_part, gov_buf *out)
 {
     gov_enc_array(out, signed_part ? NEW_VIEW_FIELDS - 1 : NEW_VIEW_FIELDS);
     gov_enc_uint(out, GOV_PBFT_NEW_VIEW);
@@ -218,16 +227,6 @@ int gov_pbft_message_encode(const gov_pbft_message *message, gov_buf *out)
 
 /* Decoders --------------------------------------------------------------------------- */
 
-static bool decode_u32(gov_dec *dec, const char *field, uint32_t max, uint32_t *out)
-{
-    uint64_t value = 0;
-    if (!gov_dec_uint(dec, field, max, &value)) {
-        return false;
-    }
-    *out = (uint32_t)value;
-    return true;
-}
-
 static bool decode_votes(gov_dec *dec, const char *field, gov_vote_signature *votes,
                          uint32_t *count)
 {
@@ -236,7 +235,7 @@ static bool decode_votes(gov_dec *dec, const char *field, gov_vote_signature *vo
     }
     for (uint32_t i = 0; i < *count; i++) {
         if (!gov_dec_array(dec, "vote", 2) ||
-            !decode_u32(dec, "validator", GOV_VALIDATORS_MAX - 1, &votes[i].validator) ||
+            !gov_dec_u32(dec, "validator", GOV_VALIDATORS_MAX - 1, &votes[i].validator) ||
             !gov_dec_bin_fixed(dec, "signature", votes[i].signature, GOV_SIGNATURE_LEN) ||
             !gov_dec_leave(dec)) {
             return false;
@@ -267,8 +266,7 @@ static bool decode_prepared_cert(gov_dec *dec, gov_prepared_cert *out)
            gov_dec_bin_fixed(dec, "digest", out->digest.bytes, GOV_HASH_LEN) &&
            gov_dec_bin_fixed(dec, "pre_prepare_signature", out->pre_prepare_signature,
                              GOV_SIGNATURE_LEN) &&
-           decode_votes(dec, "prepares", out->prepares, &out->prepares_count) &&
-           gov_dec_leave(dec);
+           decode_votes(dec, "prepares", out->prepares, &out->prepares_count) && gov_dec_leave(dec);
 }
 
 /* Reads the fields after the type of a PRE-PREPARE, PREPARE or COMMIT. */
@@ -276,7 +274,7 @@ static bool decode_phase(gov_dec *dec, gov_pbft_type type, gov_pbft_phase *out)
 {
     if (!gov_dec_uint(dec, "view", UINT64_MAX, &out->view) ||
         !gov_dec_uint(dec, "height", UINT64_MAX, &out->height) ||
-        !decode_u32(dec, "sender", GOV_VALIDATORS_MAX - 1, &out->sender) ||
+        !gov_dec_u32(dec, "sender", GOV_VALIDATORS_MAX - 1, &out->sender) ||
         !gov_dec_bin_fixed(dec, "digest", out->digest.bytes, GOV_HASH_LEN) ||
         !gov_dec_bin_fixed(dec, "signature", out->signature, GOV_SIGNATURE_LEN)) {
         return false;
@@ -296,7 +294,7 @@ static bool decode_phase(gov_dec *dec, gov_pbft_type type, gov_pbft_phase *out)
 static bool decode_view_change_fields(gov_dec *dec, gov_pbft_view_change *out)
 {
     if (!gov_dec_uint(dec, "new_view", UINT64_MAX, &out->new_view) ||
-        !decode_u32(dec, "sender", GOV_VALIDATORS_MAX - 1, &out->sender) ||
+        !gov_dec_u32(dec, "sender", GOV_VALIDATORS_MAX - 1, &out->sender) ||
         !gov_dec_uint(dec, "committed_height", UINT64_MAX - 1, &out->committed_height)) {
         return false;
     }
@@ -314,9 +312,8 @@ static bool decode_view_change_fields(gov_dec *dec, gov_pbft_view_change *out)
     if (out->has_prepared_cert && !decode_prepared_cert(dec, &out->prepared_cert)) {
         return false;
     }
-    if (out->has_prepared_cert &&
-        (out->prepared_cert.height != out->committed_height + 1 ||
-         out->prepared_cert.view >= out->new_view)) {
+    if (out->has_prepared_cert && (out->prepared_cert.height != out->committed_height + 1 ||
+                                   out->prepared_cert.view >= out->new_view)) {
         return gov_dec_reject(dec, GOV_EDECODE, "prepared_cert",
                               "must be for the next height and an earlier view");
     }
@@ -326,10 +323,10 @@ static bool decode_view_change_fields(gov_dec *dec, gov_pbft_view_change *out)
 static bool decode_type(gov_dec *dec, gov_pbft_type *out)
 {
     uint64_t type = 0;
-    if (!gov_dec_uint(dec, "type", GOV_PBFT_NEW_VIEW, &type)) {
+    if (!gov_dec_uint(dec, "type", UINT64_MAX, &type)) {
         return false;
     }
-    if (type < GOV_PBFT_PRE_PREPARE) {
+    if (type < GOV_PBFT_PRE_PREPARE || type > GOV_PBFT_NEW_VIEW) {
         return gov_dec_reject(dec, GOV_EDECODE, "type", "unknown message type");
     }
     *out = (gov_pbft_type)type;
@@ -353,7 +350,7 @@ static bool decode_new_view_fields(gov_dec *dec, gov_pbft_new_view *out)
 {
     uint32_t count = 0;
     if (!gov_dec_uint(dec, "view", UINT64_MAX, &out->view) ||
-        !decode_u32(dec, "sender", GOV_VALIDATORS_MAX - 1, &out->sender) ||
+        !gov_dec_u32(dec, "sender", GOV_VALIDATORS_MAX - 1, &out->sender) ||
         !gov_dec_array_max(dec, "view_changes", GOV_VALIDATORS_MAX, &count)) {
         return false;
     }
@@ -371,8 +368,7 @@ static bool decode_new_view_fields(gov_dec *dec, gov_pbft_new_view *out)
             return false;
         }
         if (view_change->new_view != out->view) {
-            return gov_dec_reject(dec, GOV_EDECODE, "view_change",
-                                  "view-change for another view");
+            return gov_dec_reject(dec, GOV_EDECODE, "view_change", "view-change for another view");
         }
         if (i > 0 && out->view_changes[i - 1].sender >= view_change->sender) {
             return gov_dec_reject(dec, GOV_EDECODE, "view_change",
@@ -405,11 +401,15 @@ static bool decode_new_view_fields(gov_dec *dec, gov_pbft_new_view *out)
 static uint32_t fields_of(gov_pbft_type type)
 {
     switch (type) {
-    case GOV_PBFT_PRE_PREPARE: return PRE_PREPARE_FIELDS;
+    case GOV_PBFT_PRE_PREPARE:
+        return PRE_PREPARE_FIELDS;
     case GOV_PBFT_PREPARE:
-    case GOV_PBFT_COMMIT: return PHASE_FIELDS;
-    case GOV_PBFT_VIEW_CHANGE: return VIEW_CHANGE_FIELDS;
-    case GOV_PBFT_NEW_VIEW: return NEW_VIEW_FIELDS;
+    case GOV_PBFT_COMMIT:
+        return PHASE_FIELDS;
+    case GOV_PBFT_VIEW_CHANGE:
+        return VIEW_CHANGE_FIELDS;
+    case GOV_PBFT_NEW_VIEW:
+        return NEW_VIEW_FIELDS;
     }
     return 0;
 }
@@ -418,7 +418,7 @@ static bool decode_message(gov_dec *dec, gov_pbft_message *out)
 {
     /* The type, the first element, fixes how many elements the array must have. */
     uint32_t count = 0;
-    if (!gov_dec_array_max(dec, "message", PRE_PREPARE_FIELDS, &count) ||
+    if (!gov_dec_array_between(dec, "message", PHASE_FIELDS, PRE_PREPARE_FIELDS, &count) ||
         !decode_type(dec, &out->type)) {
         return false;
     }
@@ -443,12 +443,12 @@ static bool decode_message(gov_dec *dec, gov_pbft_message *out)
     return ok && gov_dec_leave(dec);
 }
 
-int gov_pbft_message_decode(const uint8_t *data, size_t len, gov_pbft_message *out,
-                            char *why, size_t why_len)
+int gov_pbft_message_decode(const uint8_t *data, size_t len, gov_pbft_message *out, char *why,
+                            size_t why_len)
 {
     gov_dec dec;
     memset(out, 0, sizeof(*out));
-    gov_dec_begin(&dec, data, len, GOV_MESSAGE_BYTES_MAX, why, why_len);
+    gov_dec_begin(&dec, data, len, GOV_MESSAGE_BYTES_MAX, GOV_MESSAGE_VALUES_MAX, why, why_len);
     decode_message(&dec, out);
     int rc = gov_dec_finish(&dec);
     if (rc != 0) {
@@ -461,7 +461,7 @@ int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out
                            size_t why_len)
 {
     gov_dec dec;
-    gov_dec_begin(&dec, data, len, GOV_CERT_BYTES_MAX, why, why_len);
+    gov_dec_begin(&dec, data, len, GOV_CERT_BYTES_MAX, GOV_CERT_VALUES_MAX, why, why_len);
     gov_commit_cert_decode_from(&dec, "commit_cert", out);
     int rc = gov_dec_finish(&dec);
     if (rc != 0) {
@@ -485,18 +485,24 @@ static int encode_vote(gov_pbft_type type, uint64_t view, uint64_t height, uint3
 static uint8_t *signature_of(gov_pbft_message *message)
 {
     switch (message->type) {
-    case GOV_PBFT_VIEW_CHANGE: return message->body.view_change.signature;
-    case GOV_PBFT_NEW_VIEW: return message->body.new_view.signature;
-    default: return message->body.phase.signature;
+    case GOV_PBFT_VIEW_CHANGE:
+        return message->body.view_change.signature;
+    case GOV_PBFT_NEW_VIEW:
+        return message->body.new_view.signature;
+    default:
+        return message->body.phase.signature;
     }
 }
 
 static uint32_t sender_of(const gov_pbft_message *message)
 {
     switch (message->type) {
-    case GOV_PBFT_VIEW_CHANGE: return message->body.view_change.sender;
-    case GOV_PBFT_NEW_VIEW: return message->body.new_view.sender;
-    default: return message->body.phase.sender;
+    case GOV_PBFT_VIEW_CHANGE:
+        return message->body.view_change.sender;
+    case GOV_PBFT_NEW_VIEW:
+        return message->body.new_view.sender;
+    default:
+        return message->body.phase.sender;
     }
 }
 
@@ -510,16 +516,14 @@ int gov_pbft_message_sign(gov_pbft_message *message, const gov_private_key *key,
     gov_buf signed_part;
     gov_buf_init(&signed_part);
     encode_message(message, true, &signed_part);
-    int rc = gov_buf_ok(&signed_part)
-                 ? gov_sign(key, tag, chain_id, signed_part.data, signed_part.len,
-                            signature_of(message))
-                 : GOV_ENOMEM;
+    int rc = gov_buf_ok(&signed_part) ? gov_sign(key, tag, chain_id, signed_part.data,
+                                                 signed_part.len, signature_of(message))
+                                      : GOV_ENOMEM;
     gov_buf_free(&signed_part);
     return rc;
 }
 
-bool gov_pbft_message_signature_valid(const gov_pbft_message *message,
-                                      const gov_validator_set *set)
+bool gov_pbft_message_signature_valid(const gov_pbft_message *message, const gov_validator_set *set)
 {
     const char *tag = signature_tag(message->type);
     uint32_t sender = sender_of(message);
@@ -531,9 +535,9 @@ bool gov_pbft_message_signature_valid(const gov_pbft_message *message,
     encode_message(message, true, &signed_part);
     /* signature_of only reads here; the cast keeps one accessor for both uses. */
     const uint8_t *signature = signature_of((gov_pbft_message *)message);
-    bool valid = gov_buf_ok(&signed_part) &&
-                 gov_verify(set->keys[sender], tag, &set->chain_id, signed_part.data,
-                            signed_part.len, signature);
+    bool valid =
+        gov_buf_ok(&signed_part) && gov_verify(set->keys[sender], tag, &set->chain_id,
+                                               signed_part.data, signed_part.len, signature);
     gov_buf_free(&signed_part);
     return valid;
 }
@@ -545,8 +549,8 @@ static bool vote_valid(const gov_validator_set *set, gov_pbft_type type, uint64_
     gov_buf vote;
     gov_buf_init(&vote);
     bool valid = encode_vote(type, view, height, validator, digest, &vote) == 0 &&
-                 gov_verify(set->keys[validator], signature_tag(type), &set->chain_id,
-                            vote.data, vote.len, signature);
+                 gov_verify(set->keys[validator], signature_tag(type), &set->chain_id, vote.data,
+                            vote.len, signature);
     gov_buf_free(&vote);
     return valid;
 }
@@ -557,11 +561,11 @@ static int votes_verify(const gov_vote_signature *votes, uint32_t count, gov_pbf
                         uint64_t view, uint64_t height, const gov_hash *digest,
                         const gov_validator_set *set, char *why, size_t why_len)
 {
+    GOV_ASSERT(count <= GOV_VALIDATORS_MAX);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t validator = votes[i].validator;
         if (validator >= set->count) {
-            return gov_fail(why, why_len, GOV_EINVAL, "vote from unknown validator %u",
-                            validator);
+            return gov_fail(why, why_len, GOV_EINVAL, "vote from unknown validator %u", validator);
         }
         if (i > 0 && votes[i - 1].validator >= validator) {
             return gov_fail(why, why_len, GOV_EINVAL,
@@ -576,31 +580,30 @@ static int votes_verify(const gov_vote_signature *votes, uint32_t count, gov_pbf
     return 0;
 }
 
-int gov_commit_cert_verify(const gov_commit_cert *cert, const gov_validator_set *set,
-                           char *why, size_t why_len)
+int gov_commit_cert_verify(const gov_commit_cert *cert, const gov_validator_set *set, char *why,
+                           size_t why_len)
 {
     uint32_t quorum = gov_validator_set_quorum(set);
     if (cert->votes_count < quorum) {
-        return gov_fail(why, why_len, GOV_EINVAL,
-                        "commit certificate has %u votes, a quorum is %u", cert->votes_count,
-                        quorum);
+        return gov_fail(why, why_len, GOV_EINVAL, "commit certificate has %u votes, a quorum is %u",
+                        cert->votes_count, quorum);
     }
-    return votes_verify(cert->votes, cert->votes_count, GOV_PBFT_COMMIT, cert->view,
-                        cert->height, &cert->digest, set, why, why_len);
+    return votes_verify(cert->votes, cert->votes_count, GOV_PBFT_COMMIT, cert->view, cert->height,
+                        &cert->digest, set, why, why_len);
 }
 
-int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_set *set,
-                             char *why, size_t why_len)
+int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_set *set, char *why,
+                             size_t why_len)
 {
     if (set->count == 0) {
         return gov_fail(why, why_len, GOV_EINVAL, "empty validator set");
     }
     uint32_t primary = (uint32_t)(cert->view % set->count);
-    uint32_t needed = 2 * gov_validator_set_faults(set);
+    uint32_t needed = gov_quorum_prepares(set->count);
     if (cert->prepares_count < needed) {
         return gov_fail(why, why_len, GOV_EINVAL,
-                        "prepared certificate has %u prepares, %u are needed",
-                        cert->prepares_count, needed);
+                        "prepared certificate has %u prepares, %u are needed", cert->prepares_count,
+                        needed);
     }
     for (uint32_t i = 0; i < cert->prepares_count; i++) {
         if (cert->prepares[i].validator == primary) {
@@ -608,8 +611,8 @@ int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_
                             "prepared certificate counts a prepare from the primary");
         }
     }
-    if (!vote_valid(set, GOV_PBFT_PRE_PREPARE, cert->view, cert->height, &cert->digest,
-                    primary, cert->pre_prepare_signature)) {
+    if (!vote_valid(set, GOV_PBFT_PRE_PREPARE, cert->view, cert->height, &cert->digest, primary,
+                    cert->pre_prepare_signature)) {
         return gov_fail(why, why_len, GOV_EBADSIG,
                         "pre-prepare signature of primary %u does not verify", primary);
     }

@@ -71,8 +71,7 @@ bool gov_suite_valid(gov_suite suite)
 void gov_hash_bytes(gov_suite suite, const void *data, size_t len, gov_hash *out)
 {
     unsigned int written = 0;
-    GOV_ASSERT(EVP_Digest(data, len, out->bytes, &written, gov_crypto_md(suite),
-                                 NULL) == 1);
+    GOV_ASSERT(EVP_Digest(data, len, out->bytes, &written, gov_crypto_md(suite), NULL) == 1);
     GOV_ASSERT(written == GOV_HASH_LEN);
 }
 

@@ -79,8 +79,7 @@ static int sync_parent_directory(const char *path)
  * synced key, even if the process is killed or the machine loses power halfway; at
  * worst a temporary "<path>.tmp-XXXXXX" is left behind.
  */
-int gov_keyfile_write(const gov_private_key *key, const char *path, char *why,
-                      size_t why_len)
+int gov_keyfile_write(const gov_private_key *key, const char *path, char *why, size_t why_len)
 {
     if (key == NULL || path == NULL) {
         return gov_fail(why, why_len, GOV_EINVAL, "no key or no path");
@@ -103,8 +102,8 @@ int gov_keyfile_write(const gov_private_key *key, const char *path, char *why,
     int fd = mkstemp(temporary);
     if (fd < 0) {
         int error = errno;
-        rc = gov_fail(why, why_len, GOV_EIO, "cannot create key file %s: %s", path,
-                      strerror(error));
+        rc =
+            gov_fail(why, why_len, GOV_EIO, "cannot create key file %s: %s", path, strerror(error));
         goto out;
     }
     int error = write_and_close(fd, pem, pem_len);
@@ -172,8 +171,8 @@ static ssize_t read_all(int fd, char *buffer)
     return (ssize_t)used;
 }
 
-static int read_key(int fd, gov_suite suite, const char *path, gov_private_key **out,
-                    char *why, size_t why_len)
+static int read_key(int fd, gov_suite suite, const char *path, gov_private_key **out, char *why,
+                    size_t why_len)
 {
     char *pem = malloc(GOV_KEYFILE_BYTES_MAX + 1);
     if (pem == NULL) {
@@ -182,17 +181,17 @@ static int read_key(int fd, gov_suite suite, const char *path, gov_private_key *
     int rc = 0;
     ssize_t len = read_all(fd, pem);
     if (len < 0) {
-        rc = gov_fail(why, why_len, GOV_EIO, "cannot read key file %s: %s", path,
-                      strerror(errno));
+        rc = gov_fail(why, why_len, GOV_EIO, "cannot read key file %s: %s", path, strerror(errno));
     } else if (len > GOV_KEYFILE_BYTES_MAX) {
-        rc = gov_fail(why, why_len, GOV_EBADKEY, "key file %s is larger than %d bytes",
-                      path, GOV_KEYFILE_BYTES_MAX);
+        rc = gov_fail(why, why_len, GOV_EBADKEY, "key file %s is larger than %d bytes", path,
+                      GOV_KEYFILE_BYTES_MAX);
     } else {
         rc = gov_private_key_from_pem(suite, pem, (size_t)len, out);
         if (rc != 0) {
-            rc = gov_fail(why, why_len, rc, "key file %s does not hold a %s private key "
-                          "(unencrypted PKCS#8 PEM): %s", path, gov_suite_name(suite),
-                          gov_strerror(rc));
+            rc = gov_fail(why, why_len, rc,
+                          "key file %s does not hold a %s private key "
+                          "(unencrypted PKCS#8 PEM): %s",
+                          path, gov_suite_name(suite), gov_strerror(rc));
         }
     }
     /* All of it: a failed read may have filled part of the buffer. */

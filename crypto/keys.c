@@ -39,8 +39,8 @@ static bool pkey_matches_suite(EVP_PKEY *pkey, gov_suite suite)
     if (!EVP_PKEY_is_a(pkey, key_type(suite))) {
         return false;
     }
-    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                       sizeof(group), &group_len) != 1) {
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &group_len) != 1) {
         return false;
     }
     if (strcmp(group, group_name(suite)) != 0) {
@@ -106,7 +106,7 @@ int gov_private_key_generate(gov_suite suite, gov_private_key **out)
         return GOV_EINVAL;
     }
     EVP_PKEY *pkey = suite == GOV_SUITE_SM2_SM3 ? EVP_PKEY_Q_keygen(NULL, NULL, "SM2")
-                                               : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+                                                : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (pkey == NULL) {
         ERR_clear_error();
         return GOV_ECRYPTO;
@@ -235,8 +235,7 @@ static EVP_PKEY *public_pkey_from_point(gov_suite suite, const uint8_t bytes[GOV
 {
     /* OSSL_PARAM has no const variant; fromdata only reads these. */
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                         (char *)group_name(suite), 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group_name(suite), 0),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)bytes,
                                           GOV_PUBLIC_KEY_LEN),
         OSSL_PARAM_construct_end(),

@@ -154,9 +154,9 @@ static int sign_message(const gov_private_key *key, const char *tag, const gov_h
     if (ctx == NULL || EVP_MD_CTX_copy_ex(ctx, key->sign_template) != 1) {
         goto out;
     }
-    bool fed = tag != NULL ? update_preimage(ctx, EVP_DigestSignUpdate, tag, chain_id,
-                                             message, message_len)
-                           : EVP_DigestSignUpdate(ctx, message, message_len) == 1;
+    bool fed = tag != NULL
+                   ? update_preimage(ctx, EVP_DigestSignUpdate, tag, chain_id, message, message_len)
+                   : EVP_DigestSignUpdate(ctx, message, message_len) == 1;
     if (!fed || EVP_DigestSignFinal(ctx, der, &der_len) != 1 ||
         !der_to_signature(der, der_len, signature)) {
         goto out;
@@ -187,8 +187,8 @@ static bool verify_message(const gov_public_key *key, const char *tag, const gov
     if (der_len == 0 || ctx == NULL || EVP_MD_CTX_copy_ex(ctx, key->verify_template) != 1) {
         goto out;
     }
-    bool fed = tag != NULL ? update_preimage(ctx, EVP_DigestVerifyUpdate, tag, chain_id,
-                                             message, message_len)
+    bool fed = tag != NULL ? update_preimage(ctx, EVP_DigestVerifyUpdate, tag, chain_id, message,
+                                             message_len)
                            : EVP_DigestVerifyUpdate(ctx, message, message_len) == 1;
     valid = fed && EVP_DigestVerifyFinal(ctx, der, der_len) == 1;
 
@@ -212,8 +212,7 @@ int gov_sign(const gov_private_key *key, const char *tag, const gov_hash *chain_
 }
 
 bool gov_verify(const gov_public_key *key, const char *tag, const gov_hash *chain_id,
-                const void *message, size_t message_len,
-                const uint8_t signature[GOV_SIGNATURE_LEN])
+                const void *message, size_t message_len, const uint8_t signature[GOV_SIGNATURE_LEN])
 {
     if (key == NULL || !tag_valid(tag) || chain_id == NULL || signature == NULL ||
         (message == NULL && message_len > 0)) {

@@ -16,6 +16,7 @@
 
 #include "govchain/canon.h"
 #include "govchain/error.h"
+#include "govchain/quorum.h"
 
 void gov_genesis_free(gov_genesis *genesis)
 {
@@ -190,18 +191,12 @@ int gov_genesis_doc_type_index(const gov_genesis *genesis, const char *id)
 
 uint32_t gov_genesis_faults_tolerated(const gov_genesis *genesis)
 {
-    uint32_t n = genesis->validators_count;
-    return n == 0 ? 0 : (n - 1) / 3;
+    return gov_quorum_faults(genesis->validators_count);
 }
 
-/* Any two quorums of q = ceil((n + f + 1) / 2) replicas intersect in at least f + 1,
- * hence in one correct replica, for every n >= 3f + 1, not only n = 3f + 1; and q <= n
- * - f, so the correct replicas alone can form a quorum. */
 uint32_t gov_genesis_quorum(const gov_genesis *genesis)
 {
-    uint32_t n = genesis->validators_count;
-    uint32_t f = gov_genesis_faults_tolerated(genesis);
-    return (n + f + 2) / 2;
+    return gov_quorum_size(genesis->validators_count);
 }
 
 static const struct {

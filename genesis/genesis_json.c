@@ -32,18 +32,11 @@
 #include "govchain/error.h"
 
 enum {
-    PATH_LEN = 64,        /* "doc_types[255].recognised_by[63]" and the like */
-    SHOW_CHARS_MAX = 40,  /* untrusted text quoted in a message is cut after this */
+    PATH_LEN = 64,                      /* "doc_types[255].recognised_by[63]" and the like */
+    SHOW_CHARS_MAX = 40,                /* untrusted text quoted in a message is cut after this */
     SHOW_LEN = 4 * SHOW_CHARS_MAX + 32, /* escapes, quotes, "..." and a describe() prefix */
     DETAIL_LEN = 512,
 };
-
-/* Timeouts and skews are bounded so that a typo (seconds for milliseconds, an extra
- * zero) is caught at genesis rather than found as a stalled network. */
-#define VIEW_TIMEOUT_MIN_MS 100u
-#define VIEW_TIMEOUT_MAX_MS 600000u
-#define VIEW_TIMEOUT_CAP_MAX_MS 3600000u
-#define CLOCK_SKEW_MAX_MS 3600000u
 
 typedef struct {
     gov_genesis *genesis;
@@ -139,7 +132,9 @@ static shown describe(const json_t *value)
     case JSON_NULL:
     default:
         snprintf(out.text, sizeof(out.text), "%s",
-                 json_is_true(value) ? "true" : json_is_false(value) ? "false" : "null");
+                 json_is_true(value)    ? "true"
+                 : json_is_false(value) ? "false"
+                                        : "null");
         break;
     }
     return out;
@@ -176,8 +171,7 @@ static int check_fields(parser *p, const json_t *object, const char *path, const
         }
         bool known = false;
         for (size_t i = 0; i < fields_count && !known; i++) {
-            known = strlen(fields[i].name) == key_len &&
-                    memcmp(fields[i].name, key, key_len) == 0;
+            known = strlen(fields[i].name) == key_len && memcmp(fields[i].name, key, key_len) == 0;
         }
         if (!known) {
             return reject(p, path, "unknown field %s", show(key, key_len).text);
@@ -200,18 +194,16 @@ static int read_object(parser *p, const json_t *value, const char *path, const f
     return check_fields(p, value, path, fields, fields_count);
 }
 
-static int read_uint(parser *p, const json_t *value, const char *path, uint64_t min,
-                     uint64_t max, uint64_t *out)
+static int read_uint(parser *p, const json_t *value, const char *path, uint64_t min, uint64_t max,
+                     uint64_t *out)
 {
     if (!json_is_integer(value) || json_integer_value(value) < 0) {
-        return reject(p, path, "expected a non-negative integer, found %s",
-                      describe(value).text);
+        return reject(p, path, "expected a non-negative integer, found %s", describe(value).text);
     }
     uint64_t number = (uint64_t)json_integer_value(value);
     if (number < min || number > max) {
         return reject(p, path, "%llu is out of range (expected %llu to %llu)",
-                      (unsigned long long)number, (unsigned long long)min,
-                      (unsigned long long)max);
+                      (unsigned long long)number, (unsigned long long)min, (unsigned long long)max);
     }
     *out = number;
     return 0;
@@ -234,8 +226,8 @@ static int read_array(parser *p, const json_t *value, const char *path, size_t m
     }
     size_t size = json_array_size(value);
     if (size < min) {
-        return reject(p, path, "%zu %s, at least %zu %s required", size,
-                      size == 1 ? one : many, min, min == 1 ? "is" : "are");
+        return reject(p, path, "%zu %s, at least %zu %s required", size, size == 1 ? one : many,
+                      min, min == 1 ? "is" : "are");
     }
     if (size > max) {
         return reject(p, path, "%zu %s, at most %zu %s allowed", size, many, max,
@@ -245,8 +237,7 @@ static int read_array(parser *p, const json_t *value, const char *path, size_t m
     return 0;
 }
 
-static int read_id(parser *p, const json_t *value, const char *path,
-                   char out[GOV_ID_LEN_MAX + 1])
+static int read_id(parser *p, const json_t *value, const char *path, char out[GOV_ID_LEN_MAX + 1])
 {
     int rc = read_string(p, value, path);
     if (rc != 0) {
@@ -312,8 +303,8 @@ static int read_key(parser *p, const json_t *value, const char *path,
      * validator's key has been read, and must not find the key being read. */
     char where[PATH_LEN];
     if (find_key(p->genesis, bytes, where)) {
-        bool validator_reuses_department_key = strncmp(path, "validators", 10) == 0 &&
-                                               strncmp(where, "departments", 11) == 0;
+        bool validator_reuses_department_key =
+            strncmp(path, "validators", 10) == 0 && strncmp(where, "departments", 11) == 0;
         return reject(p, path, "key already used by %s%s", where,
                       validator_reuses_department_key
                           ? " (a validator needs a node key of its own, not a department's "
@@ -385,8 +376,8 @@ static int read_header(parser *p, const json_t *root)
         return reject(p, "suite", "unknown suite %s (expected p256-sha256 or sm2-sm3)",
                       show_string(suite).text);
     }
-    return read_uint(p, json_object_get(root, "genesis_time_ms"), "genesis_time_ms", 0,
-                     UINT64_MAX, &genesis->genesis_time_ms);
+    return read_uint(p, json_object_get(root, "genesis_time_ms"), "genesis_time_ms", 0, UINT64_MAX,
+                     &genesis->genesis_time_ms);
 }
 
 static int read_consensus(parser *p, const json_t *object)
@@ -400,11 +391,12 @@ static int read_consensus(parser *p, const json_t *object)
     int rc = read_object(p, object, "consensus", fields, sizeof(fields) / sizeof(fields[0]));
     if (rc == 0) {
         rc = read_uint(p, json_object_get(object, "view_timeout_ms"), "consensus.view_timeout_ms",
-                       VIEW_TIMEOUT_MIN_MS, VIEW_TIMEOUT_MAX_MS, &consensus->view_timeout_ms);
+                       GOV_VIEW_TIMEOUT_MIN_MS, GOV_VIEW_TIMEOUT_MAX_MS,
+                       &consensus->view_timeout_ms);
     }
     if (rc == 0) {
         rc = read_uint(p, json_object_get(object, "view_timeout_max_ms"),
-                       "consensus.view_timeout_max_ms", 0, VIEW_TIMEOUT_CAP_MAX_MS,
+                       "consensus.view_timeout_max_ms", 0, GOV_VIEW_TIMEOUT_CAP_MAX_MS,
                        &consensus->view_timeout_max_ms);
     }
     if (rc == 0 && consensus->view_timeout_max_ms < consensus->view_timeout_ms) {
@@ -419,14 +411,13 @@ static int read_consensus(parser *p, const json_t *object)
         consensus->block_txs_max = (uint32_t)number;
     }
     if (rc == 0) {
-        rc = read_uint(p, json_object_get(object, "block_bytes_max"),
-                       "consensus.block_bytes_max", GOV_TX_BYTES_MAX, GOV_BLOCK_BYTES_MAX,
-                       &number);
+        rc = read_uint(p, json_object_get(object, "block_bytes_max"), "consensus.block_bytes_max",
+                       GOV_TX_BYTES_MAX, GOV_BLOCK_BYTES_MAX, &number);
         consensus->block_bytes_max = (uint32_t)number;
     }
     if (rc == 0) {
         rc = read_uint(p, json_object_get(object, "clock_skew_ms"), "consensus.clock_skew_ms", 0,
-                       CLOCK_SKEW_MAX_MS, &consensus->clock_skew_ms);
+                       GOV_CLOCK_SKEW_MAX_MS, &consensus->clock_skew_ms);
     }
     return rc;
 }
@@ -457,9 +448,14 @@ static int read_department_name(parser *p, const json_t *value, const char *path
         return rc;
     }
     size_t len = json_string_length(value);
-    if (len == 0 || len > GOV_NAME_LEN_MAX || !gov_utf8_valid(json_string_value(value), len)) {
+    if (len == 0 || len > GOV_NAME_LEN_MAX) {
         return reject(p, path, "%zu bytes, expected 1 to %d bytes of UTF-8 text", len,
                       GOV_NAME_LEN_MAX);
+    }
+    /* Names are printed for people who review a genesis: no terminal escapes or
+     * reordering characters may hide in them. */
+    if (!gov_utf8_printable(json_string_value(value), len)) {
+        return reject(p, path, "contains control or bidirectional-override characters");
     }
     memcpy(department->name, json_string_value(value), len);
     department->name[len] = '\0';
@@ -588,8 +584,8 @@ static int read_recognition(parser *p, const json_t *object, const char *path,
     size_t count;
     path_member(member, path, "recognised_by");
     const json_t *array = json_object_get(object, "recognised_by");
-    int rc = read_array(p, array, member, 0, GOV_RECOGNISERS_MAX, "department id",
-                        "department ids", &count);
+    int rc = read_array(p, array, member, 0, GOV_RECOGNISERS_MAX, "department id", "department ids",
+                        &count);
     if (rc == 0 && count > 0) {
         doc_type->recognisers = calloc(count, sizeof(uint32_t));
         if (doc_type->recognisers == NULL) {
@@ -623,7 +619,10 @@ static int read_recognition(parser *p, const json_t *object, const char *path,
 static int read_doc_type(parser *p, const json_t *object, uint32_t index)
 {
     static const field fields[] = {
-        {"id", true}, {"class", true}, {"recognised_by", true}, {"endorsements_required", true},
+        {"id", true},
+        {"class", true},
+        {"recognised_by", true},
+        {"endorsements_required", true},
     };
     gov_genesis_doc_type *doc_type = &p->genesis->doc_types[index];
     char path[PATH_LEN];
@@ -710,12 +709,16 @@ static int read_issues(parser *p, const json_t *object, uint32_t index)
     }
     bool issuer = (department->roles & GOV_ROLE_ISSUER) != 0;
     if (count > 0 && !issuer) {
-        return reject(p, path, "department \"%s\" lists documents to issue but lacks the "
-                      "issuer role", department->id);
+        return reject(p, path,
+                      "department \"%s\" lists documents to issue but lacks the "
+                      "issuer role",
+                      department->id);
     }
     if (count == 0 && issuer) {
-        return reject(p, path, "department \"%s\" has the issuer role but issues no document "
-                      "type", department->id);
+        return reject(p, path,
+                      "department \"%s\" has the issuer role but issues no document "
+                      "type",
+                      department->id);
     }
     if (count > 0) {
         department->issues = calloc(count, sizeof(uint32_t));
@@ -779,8 +782,8 @@ static int read_validator(parser *p, const json_t *object, uint32_t index)
 static int read_validators(parser *p, const json_t *array)
 {
     size_t count;
-    int rc = read_array(p, array, "validators", GOV_VALIDATORS_MIN, GOV_VALIDATORS_MAX,
-                        "validator", "validators", &count);
+    int rc = read_array(p, array, "validators", GOV_VALIDATORS_MIN, GOV_VALIDATORS_MAX, "validator",
+                        "validators", &count);
     if (rc != 0) {
         return rc;
     }
@@ -800,9 +803,8 @@ static int read_validators(parser *p, const json_t *array)
 static int read_genesis(parser *p, const json_t *root)
 {
     static const field fields[] = {
-        {"version", true},     {"chain_name", true},  {"suite", true},
-        {"genesis_time_ms", true}, {"consensus", true}, {"departments", true},
-        {"doc_types", true},   {"validators", true},
+        {"version", true},   {"chain_name", true},  {"suite", true},     {"genesis_time_ms", true},
+        {"consensus", true}, {"departments", true}, {"doc_types", true}, {"validators", true},
     };
     if (!json_is_object(root)) {
         return reject(p, "", "expected a JSON object at the top level, found %s",
@@ -834,8 +836,7 @@ static int read_genesis(parser *p, const json_t *root)
     return rc;
 }
 
-int gov_genesis_parse(const char *json, size_t len, gov_genesis **out, char *why,
-                      size_t why_len)
+int gov_genesis_parse(const char *json, size_t len, gov_genesis **out, char *why, size_t why_len)
 {
     if (out == NULL || (json == NULL && len > 0)) {
         return gov_fail(why, why_len, GOV_EINVAL, "no genesis to parse");
@@ -848,8 +849,8 @@ int gov_genesis_parse(const char *json, size_t len, gov_genesis **out, char *why
     json_error_t error;
     json_t *root = json_loadb(json != NULL ? json : "", len, JSON_REJECT_DUPLICATES, &error);
     if (root == NULL) {
-        return gov_fail(why, why_len, GOV_EJSON, "line %d, column %d: %s", error.line,
-                        error.column, error.text);
+        return gov_fail(why, why_len, GOV_EJSON, "line %d, column %d: %s", error.line, error.column,
+                        error.text);
     }
     int rc = GOV_ENOMEM;
     gov_genesis *genesis = calloc(1, sizeof(*genesis));

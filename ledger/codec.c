@@ -26,9 +26,12 @@ enum {
 const char *gov_tx_kind_name(gov_tx_kind kind)
 {
     switch (kind) {
-    case GOV_TX_ISSUE: return "issue";
-    case GOV_TX_ENDORSE: return "endorse";
-    case GOV_TX_REVOKE: return "revoke";
+    case GOV_TX_ISSUE:
+        return "issue";
+    case GOV_TX_ENDORSE:
+        return "endorse";
+    case GOV_TX_REVOKE:
+        return "revoke";
     }
     return NULL;
 }
@@ -187,16 +190,6 @@ static bool decode_id(gov_dec *dec, const char *field, char out[GOV_ID_LEN_MAX +
     return true;
 }
 
-static bool decode_u32(gov_dec *dec, const char *field, uint32_t max, uint32_t *out)
-{
-    uint64_t value = 0;
-    if (!gov_dec_uint(dec, field, max, &value)) {
-        return false;
-    }
-    *out = (uint32_t)value;
-    return true;
-}
-
 static bool decode_metadata(gov_dec *dec, gov_issue *issue)
 {
     uint32_t count = 0;
@@ -234,10 +227,10 @@ static bool decode_issue(gov_dec *dec, gov_issue *issue)
     uint64_t doc_class = 0;
     if (!gov_dec_array(dec, "issue", ISSUE_FIELDS) ||
         !decode_hash(dec, "doc_hash", &issue->doc_hash) ||
-        !gov_dec_uint(dec, "class", GOV_DOC_CLASS_APPROVAL, &doc_class)) {
+        !gov_dec_uint(dec, "class", UINT64_MAX, &doc_class)) {
         return false;
     }
-    if (doc_class < GOV_DOC_CLASS_CERTIFICATE) {
+    if (doc_class < GOV_DOC_CLASS_CERTIFICATE || doc_class > GOV_DOC_CLASS_APPROVAL) {
         return gov_dec_reject(dec, GOV_EDECODE, "class", "unknown document class");
     }
     issue->doc_class = (gov_doc_class)doc_class;
@@ -259,8 +252,7 @@ static bool decode_remark(gov_dec *dec, const char *field, const char *text_fiel
 {
     return gov_dec_array(dec, field, REMARK_FIELDS) &&
            decode_hash(dec, "doc_hash", &remark->doc_hash) &&
-           gov_dec_str(dec, text_field, GOV_NOTE_LEN_MAX, remark->text) &&
-           gov_dec_leave(dec);
+           gov_dec_str(dec, text_field, GOV_NOTE_LEN_MAX, remark->text) && gov_dec_leave(dec);
 }
 
 static bool decode_body(gov_dec *dec, gov_tx *tx)
@@ -275,16 +267,16 @@ static bool decode_body(gov_dec *dec, gov_tx *tx)
         return gov_dec_reject(dec, GOV_EDECODE, "version", "unsupported transaction version");
     }
     tx->version = GOV_TX_VERSION;
-    if (!gov_dec_uint(dec, "kind", GOV_TX_REVOKE, &kind)) {
+    if (!gov_dec_uint(dec, "kind", UINT64_MAX, &kind)) {
         return false;
     }
-    if (kind < GOV_TX_ISSUE) {
+    if (kind < GOV_TX_ISSUE || kind > GOV_TX_REVOKE) {
         return gov_dec_reject(dec, GOV_EDECODE, "kind", "unknown transaction kind");
     }
     tx->kind = (gov_tx_kind)kind;
     if (!decode_hash(dec, "chain_id", &tx->chain_id) ||
         !decode_id(dec, "department", tx->department) ||
-        !decode_u32(dec, "key_index", GOV_DEPARTMENT_KEYS_MAX - 1, &tx->key_index) ||
+        !gov_dec_u32(dec, "key_index", GOV_DEPARTMENT_KEYS_MAX - 1, &tx->key_index) ||
         !gov_dec_uint(dec, "nonce", UINT64_MAX, &tx->nonce) ||
         !gov_dec_uint(dec, "created_ms", UINT64_MAX, &tx->created_ms)) {
         return false;
@@ -315,7 +307,7 @@ bool gov_tx_decode_from(gov_dec *dec, const char *field, gov_tx *out)
 int gov_tx_decode(const uint8_t *data, size_t len, gov_tx *out, char *why, size_t why_len)
 {
     gov_dec dec;
-    gov_dec_begin(&dec, data, len, GOV_TX_BYTES_MAX, why, why_len);
+    gov_dec_begin(&dec, data, len, GOV_TX_BYTES_MAX, GOV_TX_VALUES_MAX, why, why_len);
     gov_tx_decode_from(&dec, "tx", out);
     int rc = gov_dec_finish(&dec);
     if (rc != 0) {
@@ -340,19 +332,19 @@ bool gov_block_header_decode_from(gov_dec *dec, const char *field, gov_block_hea
            gov_dec_uint(dec, "height", UINT64_MAX, &out->height) &&
            decode_hash(dec, "prev_hash", &out->prev_hash) &&
            gov_dec_uint(dec, "time_ms", UINT64_MAX, &out->time_ms) &&
-           decode_u32(dec, "proposer", GOV_VALIDATORS_MAX - 1, &out->proposer) &&
-           decode_u32(dec, "tx_count", GOV_BLOCK_TXS_MAX, &out->tx_count) &&
+           gov_dec_u32(dec, "proposer", GOV_VALIDATORS_MAX - 1, &out->proposer) &&
+           gov_dec_u32(dec, "tx_count", GOV_BLOCK_TXS_MAX, &out->tx_count) &&
            decode_hash(dec, "tx_root", &out->tx_root) &&
            decode_hash(dec, "state_root", &out->state_root) &&
            decode_hash(dec, "history_root", &out->history_root) &&
            decode_hash(dec, "validators_hash", &out->validators_hash) && gov_dec_leave(dec);
 }
 
-int gov_block_header_decode(const uint8_t *data, size_t len, gov_block_header *out,
-                            char *why, size_t why_len)
+int gov_block_header_decode(const uint8_t *data, size_t len, gov_block_header *out, char *why,
+                            size_t why_len)
 {
     gov_dec dec;
-    gov_dec_begin(&dec, data, len, GOV_HEADER_BYTES_MAX, why, why_len);
+    gov_dec_begin(&dec, data, len, GOV_HEADER_BYTES_MAX, GOV_HEADER_VALUES_MAX, why, why_len);
     gov_block_header_decode_from(&dec, "header", out);
     int rc = gov_dec_finish(&dec);
     if (rc != 0) {
@@ -390,12 +382,11 @@ static bool decode_block(gov_dec *dec, gov_block *out)
     return gov_dec_leave(dec) && gov_dec_leave(dec);
 }
 
-int gov_block_decode(const uint8_t *data, size_t len, gov_block *out, char *why,
-                     size_t why_len)
+int gov_block_decode(const uint8_t *data, size_t len, gov_block *out, char *why, size_t why_len)
 {
     gov_dec dec;
     memset(out, 0, sizeof(*out));
-    gov_dec_begin(&dec, data, len, GOV_BLOCK_BYTES_MAX, why, why_len);
+    gov_dec_begin(&dec, data, len, GOV_BLOCK_BYTES_MAX, GOV_BLOCK_VALUES_MAX, why, why_len);
     decode_block(&dec, out);
     int rc = gov_dec_finish(&dec);
     if (rc != 0) {
@@ -436,20 +427,22 @@ int gov_tx_sign(gov_tx *tx, const gov_private_key *key)
     gov_buf_init(&body);
     int rc = gov_tx_encode_body(tx, &body);
     if (rc == 0) {
-        rc = gov_sign(key, GOV_TX_SIGNATURE_TAG, &tx->chain_id, body.data, body.len,
-                      tx->signature);
+        rc = gov_sign(key, GOV_TX_SIGNATURE_TAG, &tx->chain_id, body.data, body.len, tx->signature);
     }
     gov_buf_free(&body);
     return rc;
 }
 
-bool gov_tx_signature_valid(const gov_tx *tx, const gov_public_key *key)
+bool gov_tx_signature_valid(const gov_tx *tx, const gov_hash *chain_id, const gov_public_key *key)
 {
+    if (!gov_hash_equal(&tx->chain_id, chain_id)) {
+        return false;
+    }
     gov_buf body;
     gov_buf_init(&body);
-    bool valid = gov_tx_encode_body(tx, &body) == 0 &&
-                 gov_verify(key, GOV_TX_SIGNATURE_TAG, &tx->chain_id, body.data, body.len,
-                            tx->signature);
+    bool valid =
+        gov_tx_encode_body(tx, &body) == 0 &&
+        gov_verify(key, GOV_TX_SIGNATURE_TAG, &tx->chain_id, body.data, body.len, tx->signature);
     gov_buf_free(&body);
     return valid;
 }

@@ -130,8 +130,7 @@ void gov_merkle_frontier_append(gov_suite suite, gov_merkle_frontier *tree,
     tree->size++;
 }
 
-void gov_merkle_frontier_root(gov_suite suite, const gov_merkle_frontier *tree,
-                              gov_hash *out)
+void gov_merkle_frontier_root(gov_suite suite, const gov_merkle_frontier *tree, gov_hash *out)
 {
     unsigned count = count_set_bits(tree->size);
     if (count == 0) {
@@ -148,8 +147,7 @@ void gov_merkle_frontier_root(gov_suite suite, const gov_merkle_frontier *tree,
 }
 
 /* MTH(D[count]) over leaf_hashes[0..count). */
-static void range_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t count,
-                       gov_hash *out)
+static void range_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t count, gov_hash *out)
 {
     gov_merkle_frontier tree;
     gov_merkle_frontier_init(&tree);
@@ -159,15 +157,13 @@ static void range_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t co
     gov_merkle_frontier_root(suite, &tree, out);
 }
 
-void gov_merkle_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t n,
-                     gov_hash *out)
+void gov_merkle_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t n, gov_hash *out)
 {
     range_root(suite, leaf_hashes, n, out);
 }
 
 /* Writes hashes[count-1], ..., hashes[0] to path (design note 3). */
-static void emit_reversed(const gov_hash *hashes, size_t count, gov_hash *path,
-                          size_t *path_len)
+static void emit_reversed(const gov_hash *hashes, size_t count, gov_hash *path, size_t *path_len)
 {
     for (size_t i = 0; i < count; i++) {
         path[i] = hashes[count - 1 - i];
@@ -287,9 +283,8 @@ bool gov_merkle_verify_inclusion(gov_suite suite, const gov_hash *leaf_hash, uin
     return sn == 0 && gov_hash_equal(&r, root);
 }
 
-bool gov_merkle_verify_consistency(gov_suite suite, uint64_t m, uint64_t n,
-                                   const gov_hash *root_m, const gov_hash *root_n,
-                                   const gov_hash *path, size_t path_len)
+bool gov_merkle_verify_consistency(gov_suite suite, uint64_t m, uint64_t n, const gov_hash *root_m,
+                                   const gov_hash *root_n, const gov_hash *path, size_t path_len)
 {
     if (m == 0 || m > n || n > TREE_SIZE_MAX || path_len > GOV_MERKLE_PROOF_MAX) {
         return false;

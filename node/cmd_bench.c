@@ -18,13 +18,13 @@
 #include <string.h>
 #include <time.h>
 
-#define COMMAND "bench"
-#define BATCH_CALLS 16
-#define SECONDS_DEFAULT 3
-#define SECONDS_MAX 3600
+#define COMMAND               "bench"
+#define BATCH_CALLS           16
+#define SECONDS_DEFAULT       3
+#define SECONDS_MAX           3600
 #define MESSAGE_BYTES_DEFAULT 256
-#define MESSAGE_BYTES_MAX (1 << 20)
-#define BENCH_TAG "govchain/tx/1"
+#define MESSAGE_BYTES_MAX     (1 << 20)
+#define BENCH_TAG             "govchain/tx/1"
 
 typedef struct {
     unsigned seconds;
@@ -115,8 +115,7 @@ static int fixture_init(fixture *f, gov_suite suite, size_t message_bytes)
         rc = gov_public_key_parse(suite, point, &f->public_key);
     }
     if (rc == 0) {
-        rc = gov_sign(f->key, BENCH_TAG, &f->chain_id, f->message, f->message_len,
-                      f->signature);
+        rc = gov_sign(f->key, BENCH_TAG, &f->chain_id, f->message, f->message_len, f->signature);
     }
     return rc;
 }
@@ -129,8 +128,7 @@ static bool verify_once(fixture *f)
 
 static bool sign_once(fixture *f)
 {
-    return gov_sign(f->key, BENCH_TAG, &f->chain_id, f->message, f->message_len,
-                    f->signature) == 0;
+    return gov_sign(f->key, BENCH_TAG, &f->chain_id, f->message, f->message_len, f->signature) == 0;
 }
 
 /* The shared body of the signature subjects. */
@@ -152,8 +150,8 @@ static int bench_signatures(gov_suite suite, const bench_options *options, const
         return gov_cli_failure(COMMAND, "%s %s produced a wrong result", gov_suite_name(suite),
                                name);
     }
-    printf("%s %s: %.0f signatures/s (1 thread, %zu-byte messages)\n", gov_suite_name(suite),
-           name, rate, options->message_bytes);
+    printf("%s %s: %.0f signatures/s (1 thread, %zu-byte messages)\n", gov_suite_name(suite), name,
+           rate, options->message_bytes);
     fflush(stdout);
     return GOV_EXIT_OK;
 }
@@ -177,18 +175,18 @@ static void print_usage(FILE *out)
     for (size_t i = 0; i < SUBJECT_COUNT; i++) {
         fprintf(out, "  %-8s %s\n", subjects[i].name, subjects[i].help);
     }
-    fprintf(out, "\nOptions:\n"
-                 "  --suite S           p256-sha256, sm2-sm3 or all (default all)\n"
-                 "  --seconds N         measure each suite for N seconds (default %d)\n"
-                 "  --message-bytes N   bytes per message (default %d, about a "
-                 "transaction)\n"
-                 "  --help              show this help\n",
+    fprintf(out,
+            "\nOptions:\n"
+            "  --suite S           p256-sha256, sm2-sm3 or all (default all)\n"
+            "  --seconds N         measure each suite for N seconds (default %d)\n"
+            "  --message-bytes N   bytes per message (default %d, about a "
+            "transaction)\n"
+            "  --help              show this help\n",
             SECONDS_DEFAULT, MESSAGE_BYTES_DEFAULT);
 }
 
 /* A decimal count in [min, max]; false for anything else, including signs and spaces. */
-static bool parse_count(const char *text, unsigned long min, unsigned long max,
-                        unsigned long *out)
+static bool parse_count(const char *text, unsigned long min, unsigned long max, unsigned long *out)
 {
     if (text[0] < '0' || text[0] > '9') {
         return false;

@@ -99,9 +99,14 @@ int gov_cmd_genesis(int argc, char **argv)
     optind = 0;
     while ((option = getopt_long(argc - 1, argv + 1, ":vh", options, NULL)) != -1) {
         switch (option) {
-        case 'v': verbose = true; break;
-        case 'h': fputs(usage, stdout); return GOV_EXIT_OK;
-        default: return gov_cli_option_error("genesis", argv + 1, option);
+        case 'v':
+            verbose = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return GOV_EXIT_OK;
+        default:
+            return gov_cli_option_error("genesis", argv + 1, option);
         }
     }
     if (argc - 1 - optind != 1) {

@@ -35,10 +35,17 @@ int gov_cmd_keygen(int argc, char **argv)
     optind = 0;
     while ((option = getopt_long(argc, argv, ":s:o:h", options, NULL)) != -1) {
         switch (option) {
-        case 's': suite_name = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': fputs(usage, stdout); return GOV_EXIT_OK;
-        default: return gov_cli_option_error("keygen", argv, option);
+        case 's':
+            suite_name = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return GOV_EXIT_OK;
+        default:
+            return gov_cli_option_error("keygen", argv, option);
         }
     }
     if (optind != argc) {
@@ -70,8 +77,10 @@ int gov_cmd_keygen(int argc, char **argv)
     gov_private_key_free(key);
     printf("%s\n", hex);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        return gov_cli_failure("keygen", "the key was written to %s, but its public key could "
-                               "not be printed: %s", out, strerror(errno));
+        return gov_cli_failure("keygen",
+                               "the key was written to %s, but its public key could "
+                               "not be printed: %s",
+                               out, strerror(errno));
     }
     return GOV_EXIT_OK;
 }

@@ -11,8 +11,8 @@
 
 #include "govchain/error.h"
 
-static int read_fd(int fd, const char *path, size_t max_len, char **data, size_t *len,
-                   char *why, size_t why_len)
+static int read_fd(int fd, const char *path, size_t max_len, char **data, size_t *len, char *why,
+                   size_t why_len)
 {
     size_t capacity = 4096;
     size_t used = 0;

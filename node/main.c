@@ -37,8 +37,7 @@ static void print_usage(FILE *out)
 }
 
 __attribute__((format(printf, 2, 0))) static void print_message(const char *command_name,
-                                                                 const char *format,
-                                                                 va_list args)
+                                                                const char *format, va_list args)
 {
     fprintf(stderr, "govchain %s: ", command_name);
     vfprintf(stderr, format, args);
@@ -63,8 +62,7 @@ int gov_cli_option_error(const char *command_name, char **argv, int getopt_resul
     if (is_long || optopt == 0) {
         /* Show a long option without any "=value" the user attached. */
         int name_len = (int)strcspn(argument, "=");
-        return gov_cli_usage_error(command_name, "option '%.*s' %s", name_len, argument,
-                                   problem);
+        return gov_cli_usage_error(command_name, "option '%.*s' %s", name_len, argument, problem);
     }
     return gov_cli_usage_error(command_name, "option '-%c' %s", optopt, problem);
 }

@@ -20,7 +20,7 @@
  * hash. A transaction's signature covers the body under the domain tag "govchain/tx/1"
  * and its chain_id (govchain/crypto.h).
  *
- * Decoders are strict (canonical.h): they also check what the shape alone fixes
+ * Decoders are strict (canon.h): they also check what the shape alone fixes
  * (known kind and class, identifiers well formed, metadata keys ascending, tx_count
  * equal to the transactions present). Whether a transaction is allowed is the ledger's
  * rule engine's business, not the codec's.
@@ -43,8 +43,8 @@
 #include "govchain/genesis.h"
 #include "govchain/limits.h"
 
-#define GOV_TX_VERSION 1
-#define GOV_BLOCK_VERSION 1
+#define GOV_TX_VERSION       1
+#define GOV_BLOCK_VERSION    1
 #define GOV_TX_SIGNATURE_TAG "govchain/tx/1"
 
 typedef enum {
@@ -62,7 +62,7 @@ typedef struct {
     gov_hash doc_hash;
     gov_doc_class doc_class;
     char doc_type[GOV_ID_LEN_MAX + 1];
-    gov_hash subject_ref;    /* salted hash of the citizen's identifier; never the id */
+    gov_hash subject_ref; /* salted hash of the citizen's identifier; never the id */
     uint64_t valid_from_ms;
     uint64_t valid_until_ms; /* 0: no expiry */
     bool has_supersedes;
@@ -125,16 +125,17 @@ int gov_tx_id(gov_suite suite, const gov_tx *tx, gov_hash *out);
 
 /* Signs the body with key (whose suite must match) into tx->signature. */
 int gov_tx_sign(gov_tx *tx, const gov_private_key *key);
-bool gov_tx_signature_valid(const gov_tx *tx, const gov_public_key *key);
+/* True when tx is for chain_id (the verifier's genesis hash, never the transaction's own
+ * claim) and key signed its body. */
+bool gov_tx_signature_valid(const gov_tx *tx, const gov_hash *chain_id, const gov_public_key *key);
 
 int gov_block_header_encode(const gov_block_header *header, gov_buf *out);
-int gov_block_header_decode(const uint8_t *data, size_t len, gov_block_header *out,
-                            char *why, size_t why_len);
+int gov_block_header_decode(const uint8_t *data, size_t len, gov_block_header *out, char *why,
+                            size_t why_len);
 int gov_block_hash(gov_suite suite, const gov_block_header *header, gov_hash *out);
 
 int gov_block_encode(const gov_block *block, gov_buf *out);
-int gov_block_decode(const uint8_t *data, size_t len, gov_block *out, char *why,
-                     size_t why_len);
+int gov_block_decode(const uint8_t *data, size_t len, gov_block *out, char *why, size_t why_len);
 
 /* The pieces of the decoders above, for structures that embed a transaction or a
  * header (blocks here, receipts and store records later). */

@@ -64,17 +64,22 @@ typedef struct {
     uint32_t frame_size[GOV_DEC_DEPTH_MAX + 1];
     uint32_t frame_next[GOV_DEC_DEPTH_MAX + 1];
     const char *frame_name[GOV_DEC_DEPTH_MAX + 1];
+    bool frame_is_list[GOV_DEC_DEPTH_MAX + 1]; /* entered by gov_dec_array_max */
     int depth;
     int error;
     char *why;
     size_t why_len;
 } gov_dec;
 
-/* Scans and unpacks data[len]. max_len bounds the whole input (GOV_ELIMIT above it).
- * Always pair with gov_dec_finish(), even after a failure. The root value is read
- * with the calls below like an array of one element. */
-void gov_dec_begin(gov_dec *dec, const uint8_t *data, size_t len, size_t max_len, char *why,
-                   size_t why_len);
+/* Scans and unpacks data[len]. max_len bounds the whole input and max_values the number
+ * of msgpack values in it, containers included (GOV_ELIMIT above either): msgpack-c
+ * spends a 24-byte object on each value, so the value bound, taken from the structure's
+ * own limits (govchain/limits.h), is what bounds the memory a decode can take.
+ * Always pair with gov_dec_finish(), even after a failure. The root value is read with
+ * the calls below like an array of one element. Errors name the field's path, with
+ * list elements by index: "block.txs[3].body.department: ...". */
+void gov_dec_begin(gov_dec *dec, const uint8_t *data, size_t len, size_t max_len, size_t max_values,
+                   char *why, size_t why_len);
 /* Checks that the whole input was read, frees msgpack's zone, and returns 0 or the
  * first error. */
 int gov_dec_finish(gov_dec *dec);
@@ -86,10 +91,15 @@ bool gov_dec_reject(gov_dec *dec, int code, const char *field, const char *reaso
 /* Enters an array of exactly `count` elements / of at most `max` elements. */
 bool gov_dec_array(gov_dec *dec, const char *field, uint32_t count);
 bool gov_dec_array_max(gov_dec *dec, const char *field, uint32_t max, uint32_t *count);
+/* Enters a record whose shape depends on a field inside it (e.g. a message type):
+ * an array of min..max elements, anything else malformed. */
+bool gov_dec_array_between(gov_dec *dec, const char *field, uint32_t min, uint32_t max,
+                           uint32_t *count);
 /* Leaves the current array; fails when elements are left unread. */
 bool gov_dec_leave(gov_dec *dec);
 
 bool gov_dec_uint(gov_dec *dec, const char *field, uint64_t max, uint64_t *out);
+bool gov_dec_u32(gov_dec *dec, const char *field, uint32_t max, uint32_t *out);
 bool gov_dec_bool(gov_dec *dec, const char *field, bool *out);
 /* True (and consumes it) when the next value is nil; false otherwise or on error. */
 bool gov_dec_nil(gov_dec *dec);
@@ -106,5 +116,9 @@ bool gov_dec_str_dup(gov_dec *dec, const char *field, size_t max, char **out);
 
 /* True when data[len] is valid UTF-8 without NUL bytes. */
 bool gov_utf8_valid(const void *data, size_t len);
+/* The same, and free of control characters (C0, DEL, C1, line and paragraph
+ * separators) and of bidirectional overrides and isolates, so that it can be shown on a
+ * terminal or a page as it is: for names that people read. */
+bool gov_utf8_printable(const void *data, size_t len);
 
 #endif

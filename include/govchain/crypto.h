@@ -29,11 +29,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GOV_HASH_LEN 32
-#define GOV_PUBLIC_KEY_LEN 65
+#define GOV_HASH_LEN           32
+#define GOV_PUBLIC_KEY_LEN     65
 #define GOV_PUBLIC_KEY_HEX_LEN (2 * GOV_PUBLIC_KEY_LEN)
-#define GOV_SIGNATURE_LEN 64
-#define GOV_SM2_DEFAULT_ID "1234567812345678"
+#define GOV_SIGNATURE_LEN      64
+#define GOV_SM2_DEFAULT_ID     "1234567812345678"
 
 typedef enum {
     GOV_SUITE_P256_SHA256 = 1,

@@ -13,20 +13,20 @@
 #include <stddef.h>
 
 /* X(name, value, message): one list generates the enum and gov_strerror(). */
-#define GOV_ERRNO_MAP(X)                                                    \
-    X(EINVAL, -1, "invalid argument")                                       \
-    X(ENOMEM, -2, "out of memory")                                          \
-    X(EDECODE, -3, "malformed encoding")                                    \
-    X(ELIMIT, -4, "size limit exceeded")                                    \
-    X(ECRYPTO, -5, "cryptographic library failure")                         \
-    X(EBADKEY, -6, "invalid key")                                           \
-    X(EBADSIG, -7, "signature does not verify")                             \
-    X(EIO, -8, "input/output error")                                        \
-    X(EPERM, -9, "file permissions too open")                               \
-    X(EEXIST, -10, "already exists")                                        \
-    X(ENOENT, -11, "not found")                                             \
-    X(EGENESIS, -12, "invalid genesis")                                     \
-    X(EPROOF, -13, "proof does not verify")                                 \
+#define GOV_ERRNO_MAP(X)                            \
+    X(EINVAL, -1, "invalid argument")               \
+    X(ENOMEM, -2, "out of memory")                  \
+    X(EDECODE, -3, "malformed encoding")            \
+    X(ELIMIT, -4, "size limit exceeded")            \
+    X(ECRYPTO, -5, "cryptographic library failure") \
+    X(EBADKEY, -6, "invalid key")                   \
+    X(EBADSIG, -7, "signature does not verify")     \
+    X(EIO, -8, "input/output error")                \
+    X(EPERM, -9, "file permissions too open")       \
+    X(EEXIST, -10, "already exists")                \
+    X(ENOENT, -11, "not found")                     \
+    X(EGENESIS, -12, "invalid genesis")             \
+    X(EPROOF, -13, "proof does not verify")         \
     X(EJSON, -14, "malformed JSON")
 
 enum {

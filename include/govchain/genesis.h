@@ -92,15 +92,14 @@ typedef struct gov_genesis {
     gov_genesis_doc_type *doc_types;
     uint32_t validators_count;
     gov_genesis_validator *validators;
-    gov_hash hash;           /* the chain id */
+    gov_hash hash;            /* the chain id */
     gov_hash validators_hash; /* hash of the canonical encoding of the validator list */
 } gov_genesis;
 
 /* Parses and validates genesis JSON. On failure returns GOV_EJSON (not JSON),
  * GOV_EGENESIS (a rule broken) or GOV_ELIMIT (too large), with the JSON path and
  * the reason in why[]. */
-int gov_genesis_parse(const char *json, size_t len, gov_genesis **out, char *why,
-                      size_t why_len);
+int gov_genesis_parse(const char *json, size_t len, gov_genesis **out, char *why, size_t why_len);
 void gov_genesis_free(gov_genesis *genesis);
 
 /* Canonical encoding (see above) into a new heap buffer owned by the caller. */

@@ -16,8 +16,7 @@
  * under a temporary name beside path and then linked into place, so path never holds a
  * partial key, even after a crash. GOV_EEXIST when path exists (it is left untouched);
  * GOV_EIO on any write or sync failure. */
-int gov_keyfile_write(const gov_private_key *key, const char *path, char *why,
-                      size_t why_len);
+int gov_keyfile_write(const gov_private_key *key, const char *path, char *why, size_t why_len);
 
 /* Reads a key of the given suite. GOV_EPERM when the file's mode grants any access to
  * group or others, GOV_EBADKEY when it is not a PEM key of that suite, GOV_EIO or

@@ -25,6 +25,13 @@ enum gov_limits {
     GOV_GENESIS_JSON_BYTES_MAX = 1 << 20,
     GOV_GENESIS_BYTES_MAX = 1 << 20,
 
+    /* Consensus timing in genesis, bounded so that a typo (seconds for milliseconds,
+     * an extra zero) is caught at genesis rather than found as a stalled network. */
+    GOV_VIEW_TIMEOUT_MIN_MS = 100,
+    GOV_VIEW_TIMEOUT_MAX_MS = 600000,
+    GOV_VIEW_TIMEOUT_CAP_MAX_MS = 3600000,
+    GOV_CLOCK_SKEW_MAX_MS = 3600000,
+
     /* A PEM private key is a few hundred bytes; anything far larger is not a key. */
     GOV_KEYFILE_BYTES_MAX = 64 * 1024,
 
@@ -40,23 +47,36 @@ enum gov_limits {
     GOV_BLOCK_BYTES_MAX = 4 * 1024 * 1024,
     GOV_HEADER_BYTES_MAX = 512,
 
+    /* msgpack values (containers included) per structure: decoders refuse more, since
+     * msgpack-c spends a 24-byte object on each. A transaction at its largest holds
+     * 2 + 8 + 9 + 3 * GOV_METADATA_ENTRIES_MAX values; a vote 3; a certificate 5 plus
+     * its votes; a view-change 8 plus two certificates. */
+    GOV_TX_VALUES_MAX = 24 + 3 * GOV_METADATA_ENTRIES_MAX,
+    GOV_HEADER_VALUES_MAX = 12,
+    GOV_BLOCK_VALUES_MAX = 2 + GOV_HEADER_VALUES_MAX + GOV_BLOCK_TXS_MAX * GOV_TX_VALUES_MAX,
+    GOV_CERT_VALUES_MAX = 6 + 3 * GOV_VALIDATORS_MAX,
+    GOV_VIEW_CHANGE_VALUES_MAX = 8 + 2 * GOV_CERT_VALUES_MAX,
+    GOV_MESSAGE_VALUES_MAX = 16 + GOV_VALIDATORS_MAX * GOV_VIEW_CHANGE_VALUES_MAX,
+
     /* Consensus messages. A certificate holds at most one vote per validator. */
     GOV_CERT_BYTES_MAX = 128 + GOV_VALIDATORS_MAX * 80,
     GOV_VIEW_CHANGE_BYTES_MAX = 256 + 2 * GOV_CERT_BYTES_MAX,
-    GOV_MESSAGE_BYTES_MAX = GOV_BLOCK_BYTES_MAX + 1024 +
-                            GOV_VALIDATORS_MAX * GOV_VIEW_CHANGE_BYTES_MAX,
+    GOV_MESSAGE_BYTES_MAX =
+        GOV_BLOCK_BYTES_MAX + 1024 + GOV_VALIDATORS_MAX * GOV_VIEW_CHANGE_BYTES_MAX,
 };
 
 _Static_assert(GOV_VALIDATORS_MIN >= 4, "PBFT needs n >= 3f + 1 with f >= 1");
-_Static_assert(GOV_VALIDATORS_MAX <= 255, "validator indexes fit in one byte of msgpack");
+_Static_assert(GOV_VALIDATORS_MAX <= 128, "validator indexes encode as one msgpack byte");
 _Static_assert(GOV_BLOCK_BYTES_MAX >= GOV_BLOCK_TXS_MAX * 64,
                "a block must be able to hold its maximum count of small transactions");
 _Static_assert(GOV_TX_BYTES_MAX < GOV_BLOCK_BYTES_MAX, "a transaction must fit in a block");
-_Static_assert(GOV_METADATA_ENTRIES_MAX *
-                       (GOV_METADATA_KEY_LEN_MAX + GOV_METADATA_VALUE_LEN_MAX + 8) +
-                   2 * GOV_NOTE_LEN_MAX + 1024 <=
-               GOV_TX_BYTES_MAX,
+_Static_assert(GOV_METADATA_ENTRIES_MAX *(GOV_METADATA_KEY_LEN_MAX + GOV_METADATA_VALUE_LEN_MAX +
+                                          8) +
+                       2 * GOV_NOTE_LEN_MAX + 1024 <=
+                   GOV_TX_BYTES_MAX,
                "a transaction with every field at its maximum must fit GOV_TX_BYTES_MAX");
+_Static_assert((unsigned long long)GOV_BLOCK_VALUES_MAX * 24 <= 64ull * 1024 * 1024,
+               "decoding the largest block must stay within 64 MiB of msgpack objects");
 _Static_assert(GOV_MESSAGE_BYTES_MAX > GOV_BLOCK_BYTES_MAX,
                "a pre-prepare carrying a full block must fit in a message");
 

@@ -31,8 +31,7 @@ void gov_merkle_node_hash(gov_suite suite, const gov_hash *left, const gov_hash 
                           gov_hash *out);
 
 /* Root over n leaf hashes (n may be 0: the empty root). */
-void gov_merkle_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t n,
-                     gov_hash *out);
+void gov_merkle_root(gov_suite suite, const gov_hash *leaf_hashes, uint64_t n, gov_hash *out);
 
 /* Audit path for leaf index in a tree of n leaves, written to path[] (room for
  * GOV_MERKLE_PROOF_MAX hashes); *path_len receives its length. GOV_EINVAL when
@@ -47,9 +46,8 @@ bool gov_merkle_verify_inclusion(gov_suite suite, const gov_hash *leaf_hash, uin
  * leaves (0 < m <= n; the proof for m == n is empty). GOV_EINVAL otherwise. */
 int gov_merkle_consistency_proof(gov_suite suite, const gov_hash *leaf_hashes, uint64_t m,
                                  uint64_t n, gov_hash *path, size_t *path_len);
-bool gov_merkle_verify_consistency(gov_suite suite, uint64_t m, uint64_t n,
-                                   const gov_hash *root_m, const gov_hash *root_n,
-                                   const gov_hash *path, size_t path_len);
+bool gov_merkle_verify_consistency(gov_suite suite, uint64_t m, uint64_t n, const gov_hash *root_m,
+                                   const gov_hash *root_n, const gov_hash *path, size_t path_len);
 
 /*
  * An append-only tree that keeps only its frontier: the roots of the perfect subtrees
@@ -65,7 +63,6 @@ typedef struct {
 void gov_merkle_frontier_init(gov_merkle_frontier *tree);
 void gov_merkle_frontier_append(gov_suite suite, gov_merkle_frontier *tree,
                                 const gov_hash *leaf_hash);
-void gov_merkle_frontier_root(gov_suite suite, const gov_merkle_frontier *tree,
-                              gov_hash *out);
+void gov_merkle_frontier_root(gov_suite suite, const gov_merkle_frontier *tree, gov_hash *out);
 
 #endif

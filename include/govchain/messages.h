@@ -57,8 +57,9 @@ typedef struct {
     gov_public_key *const *keys;
 } gov_validator_set;
 
-uint32_t gov_validator_set_faults(const gov_validator_set *set); /* f = (n - 1) / 3 */
-uint32_t gov_validator_set_quorum(const gov_validator_set *set); /* ceil((n + f + 1) / 2) */
+/* f and q of govchain/quorum.h for this set. */
+uint32_t gov_validator_set_faults(const gov_validator_set *set);
+uint32_t gov_validator_set_quorum(const gov_validator_set *set);
 
 typedef struct {
     uint32_t validator;
@@ -74,8 +75,9 @@ typedef struct {
     gov_vote_signature votes[GOV_VALIDATORS_MAX];
 } gov_commit_cert;
 
-/* P(v, h, d): the primary's PRE-PREPARE signature and 2f PREPARE signatures from
- * distinct validators other than the primary. */
+/* P(v, h, d): the primary's PRE-PREPARE signature and q - 1 PREPARE signatures from
+ * distinct validators other than the primary (2f when n = 3f + 1; govchain/quorum.h
+ * says why not 2f otherwise). */
 typedef struct {
     uint64_t view;
     uint64_t height;
@@ -132,8 +134,8 @@ const char *gov_pbft_type_name(gov_pbft_type type); /* "pre-prepare", ...; NULL 
 void gov_pbft_message_clear(gov_pbft_message *message);
 
 int gov_pbft_message_encode(const gov_pbft_message *message, gov_buf *out);
-int gov_pbft_message_decode(const uint8_t *data, size_t len, gov_pbft_message *out,
-                            char *why, size_t why_len);
+int gov_pbft_message_decode(const uint8_t *data, size_t len, gov_pbft_message *out, char *why,
+                            size_t why_len);
 
 int gov_commit_cert_encode(const gov_commit_cert *cert, gov_buf *out);
 int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out, char *why,
@@ -141,7 +143,9 @@ int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out
 void gov_commit_cert_encode_into(const gov_commit_cert *cert, gov_buf *out);
 bool gov_commit_cert_decode_from(gov_dec *dec, const char *field, gov_commit_cert *out);
 
-/* Signs / verifies a message as its sender (sets / checks the message's signature). */
+/* Signs / verifies a message as its sender (sets / checks the message's signature).
+ * A PRE-PREPARE's block bytes are covered only through the digest: they are not
+ * authenticated until the receiver has checked that the block's hash is the digest. */
 int gov_pbft_message_sign(gov_pbft_message *message, const gov_private_key *key,
                           const gov_hash *chain_id);
 bool gov_pbft_message_signature_valid(const gov_pbft_message *message,
@@ -150,11 +154,11 @@ bool gov_pbft_message_signature_valid(const gov_pbft_message *message,
 /* Checks C against the validator set: at least a quorum of distinct known validators,
  * each signature a valid COMMIT(view, height, digest). 0, or GOV_EBADSIG / GOV_EINVAL
  * with the reason in why[]. */
-int gov_commit_cert_verify(const gov_commit_cert *cert, const gov_validator_set *set,
-                           char *why, size_t why_len);
-/* Checks P: the primary of cert->view signed the PRE-PREPARE and 2f other distinct
+int gov_commit_cert_verify(const gov_commit_cert *cert, const gov_validator_set *set, char *why,
+                           size_t why_len);
+/* Checks P: the primary of cert->view signed the PRE-PREPARE and q - 1 other distinct
  * validators signed matching PREPAREs. */
-int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_set *set,
-                             char *why, size_t why_len);
+int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_set *set, char *why,
+                             size_t why_len);
 
 #endif

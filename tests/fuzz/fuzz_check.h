@@ -22,11 +22,27 @@ static inline void fuzz_require_same(const gov_buf *again, const uint8_t *data, 
     }
 }
 
+/* A refusal must say why and leave the output cleared, as the decoders promise. */
+static inline void fuzz_require_refusal(const char *why, const void *value, size_t size)
+{
+    const unsigned char *bytes = value;
+    if (why[0] == '\0') {
+        fprintf(stderr, "refused input without a reason\n");
+        abort();
+    }
+    for (size_t i = 0; i < size; i++) {
+        if (bytes[i] != 0) {
+            fprintf(stderr, "refused input left its output half filled\n");
+            abort();
+        }
+    }
+}
+
 #define FUZZ_ROUND_TRIP(type, decode_call, encode_fn, clear_stmt)     \
     do {                                                              \
         type value;                                                   \
         memset(&value, 0, sizeof(value));                             \
-        char why[256];                                                \
+        char why[256] = "";                                           \
         if (decode_call(data, size, &value, why, sizeof(why)) == 0) { \
             gov_buf again;                                            \
             gov_buf_init(&again);                                     \
@@ -34,6 +50,8 @@ static inline void fuzz_require_same(const gov_buf *again, const uint8_t *data, 
             fuzz_require_same(&again, data, size, encode_rc);         \
             gov_buf_free(&again);                                     \
             clear_stmt;                                               \
+        } else {                                                      \
+            fuzz_require_refusal(why, &value, sizeof(value));         \
         }                                                             \
     } while (0)
 

@@ -9,7 +9,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    FUZZ_ROUND_TRIP(gov_commit_cert, gov_commit_cert_decode, gov_commit_cert_encode,
-                    (void)0);
+    FUZZ_ROUND_TRIP(gov_commit_cert, gov_commit_cert_decode, gov_commit_cert_encode, (void)0);
     return 0;
 }

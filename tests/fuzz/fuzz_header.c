@@ -9,7 +9,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    FUZZ_ROUND_TRIP(gov_block_header, gov_block_header_decode, gov_block_header_encode,
-                    (void)0);
+    FUZZ_ROUND_TRIP(gov_block_header, gov_block_header_decode, gov_block_header_encode, (void)0);
     return 0;
 }

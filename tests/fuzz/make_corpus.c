@@ -70,8 +70,7 @@ int main(int argc, char **argv)
         if (written[message.type] < 3) {
             gov_buf_reset(&buf);
             gov_pbft_message_encode(&message, &buf);
-            write_seed(argv[1], "message", (int)message.type * 10 + written[message.type]++,
-                       &buf);
+            write_seed(argv[1], "message", (int)message.type * 10 + written[message.type]++, &buf);
         }
         gov_pbft_message_clear(&message);
     }

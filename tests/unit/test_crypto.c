@@ -161,8 +161,8 @@ static void wycheproof_test(const gov_public_key *key, json_t *test, wycheproof_
     uint8_t *sig = hex_alloc(sig_hex, &sig_len);
     /* Our API takes exactly 64 bytes: any other length is invalid without a call; a key
      * our parser refused makes every signature under it invalid. */
-    bool accepted = key != NULL && sig_len == GOV_SIGNATURE_LEN &&
-                    gov_verify_raw(key, msg, msg_len, sig);
+    bool accepted =
+        key != NULL && sig_len == GOV_SIGNATURE_LEN && gov_verify_raw(key, msg, msg_len, sig);
     if (strcmp(result, "valid") == 0) {
         if (!accepted) {
             fail_msg("Wycheproof tcId %lld: valid signature rejected", (long long)id);
@@ -203,7 +203,8 @@ static void wycheproof_group(json_t *group, wycheproof_counts *counts)
     }
     size_t index;
     json_t *test;
-    json_array_foreach(json_object_get(group, "tests"), index, test) {
+    json_array_foreach(json_object_get(group, "tests"), index, test)
+    {
         wycheproof_test(key, test, counts);
     }
     gov_public_key_free(key);
@@ -226,9 +227,9 @@ static void test_wycheproof_p256_p1363(void **state)
     wycheproof_counts counts = {0};
     size_t index;
     json_t *group;
-    json_array_foreach(groups, index, group) {
-        assert_string_equal(json_string_value(json_object_get(group, "type")),
-                            "EcdsaP1363Verify");
+    json_array_foreach(groups, index, group)
+    {
+        assert_string_equal(json_string_value(json_object_get(group, "type")), "EcdsaP1363Verify");
         wycheproof_group(group, &counts);
     }
     printf("# Wycheproof P-256 P1363: %ld tests (%ld valid, %ld invalid, acceptable %ld "
@@ -385,13 +386,16 @@ static void openssl_signs_govchain_verifies(const interop_case *c, const char *d
     char *sig_path = path_in(dir, "openssl_sig.der");
     write_file(msg_path, interop_message, strlen(interop_message));
     assert_int_equal(run_command(output, sizeof(output), "openssl genpkey %s -out '%s'",
-                                 c->genpkey_args, key_path), 0);
+                                 c->genpkey_args, key_path),
+                     0);
     assert_int_equal(run_command(output, sizeof(output), "openssl pkey -in '%s' -pubout -out '%s'",
-                                 key_path, pub_path), 0);
+                                 key_path, pub_path),
+                     0);
     assert_int_equal(run_command(output, sizeof(output),
                                  "openssl pkeyutl -sign -inkey '%s' -in '%s' -rawin -digest %s "
-                                 "%s -out '%s'", key_path, msg_path, c->digest, c->id_option,
-                                 sig_path), 0);
+                                 "%s -out '%s'",
+                                 key_path, msg_path, c->digest, c->id_option, sig_path),
+                     0);
     size_t len = 0;
     char *pem = test_read_file(key_path, &len);
     gov_private_key *key = NULL;
@@ -412,11 +416,14 @@ static void openssl_signs_govchain_verifies(const interop_case *c, const char *d
         free(der);
         assert_int_equal(run_command(output, sizeof(output),
                                      "openssl pkeyutl -sign -inkey '%s' -in '%s' -rawin "
-                                     "-digest sm3 -out '%s'", key_path, msg_path, sig_path), 0);
+                                     "-digest sm3 -out '%s'",
+                                     key_path, msg_path, sig_path),
+                         0);
         assert_int_equal(run_command(output, sizeof(output),
                                      "openssl pkeyutl -verify -pubin -inkey '%s' -rawin "
-                                     "-digest sm3 -in '%s' -sigfile '%s'", pub_path, msg_path,
-                                     sig_path), 0);
+                                     "-digest sm3 -in '%s' -sigfile '%s'",
+                                     pub_path, msg_path, sig_path),
+                         0);
         der = test_read_file(sig_path, &len);
         der_to_raw((const uint8_t *)der, len, sig);
         assert_false(gov_verify_raw(public_key, interop_message, strlen(interop_message), sig));
@@ -441,8 +448,8 @@ static int openssl_verify(const interop_case *c, const char *pub_path, const cha
     write_file(sig_path, der, der_len);
     int status = run_command(output, sizeof(output),
                              "openssl pkeyutl -verify -pubin -inkey '%s' -rawin -digest %s %s "
-                             "-in '%s' -sigfile '%s'", pub_path, c->digest, id_option, msg_path,
-                             sig_path);
+                             "-in '%s' -sigfile '%s'",
+                             pub_path, c->digest, id_option, msg_path, sig_path);
     if (status == 0) {
         assert_non_null(strstr(output, "Signature Verified Successfully"));
     }
@@ -462,7 +469,8 @@ static void govchain_signs_openssl_verifies(const interop_case *c, const char *d
     assert_int_equal(gov_keyfile_write(key, key_path, why, sizeof(why)), 0);
     /* openssl reads the key file we wrote and finds the same public key. */
     assert_int_equal(run_command(output, sizeof(output), "openssl pkey -in '%s' -pubout -out '%s'",
-                                 key_path, pub_path), 0);
+                                 key_path, pub_path),
+                     0);
     assert_public_pem_equals(pub_path, key);
 
     uint8_t sig[GOV_SIGNATURE_LEN];
@@ -514,8 +522,8 @@ static const char sm2_b[] = "28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddb
 static const char sm2_gx[] = "32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7";
 static const char sm2_gy[] = "bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0";
 
-static bool sm2_verify_by_the_standard(const uint8_t public_key[GOV_PUBLIC_KEY_LEN],
-                                       const char *id, const void *message, size_t len,
+static bool sm2_verify_by_the_standard(const uint8_t public_key[GOV_PUBLIC_KEY_LEN], const char *id,
+                                       const void *message, size_t len,
                                        const uint8_t signature[GOV_SIGNATURE_LEN])
 {
     /* Z = SM3(ENTL || ID || a || b || xG || yG || xA || yA), ENTL the id's bit length. */
@@ -586,8 +594,8 @@ static void test_sm2_by_the_standard(void **state)
         assert_int_equal(gov_sign_raw(key, message, strlen(message), signature), 0);
         assert_true(sm2_verify_by_the_standard(public_key, GOV_SM2_DEFAULT_ID, message,
                                                strlen(message), signature));
-        assert_false(sm2_verify_by_the_standard(public_key, "", message, strlen(message),
-                                                signature));
+        assert_false(
+            sm2_verify_by_the_standard(public_key, "", message, strlen(message), signature));
         assert_false(sm2_verify_by_the_standard(public_key, "ALICE123@YAHOO.COM", message,
                                                 strlen(message), signature));
         assert_false(sm2_verify_by_the_standard(public_key, GOV_SM2_DEFAULT_ID, message,
@@ -666,8 +674,9 @@ static void test_key_pem_rejects(void **state)
     gov_private_key *key = NULL;
     static const char garbage[] = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n"
                                   "-----END PRIVATE KEY-----\n";
-    assert_int_equal(gov_private_key_from_pem(GOV_SUITE_P256_SHA256, garbage,
-                                              strlen(garbage), &key), GOV_EBADKEY);
+    assert_int_equal(
+        gov_private_key_from_pem(GOV_SUITE_P256_SHA256, garbage, strlen(garbage), &key),
+        GOV_EBADKEY);
     assert_int_equal(gov_private_key_from_pem(GOV_SUITE_SM2_SM3, "hello", 5, &key), GOV_EBADKEY);
     assert_int_equal(gov_private_key_from_pem(GOV_SUITE_SM2_SM3, "", 0, &key), GOV_EBADKEY);
 
@@ -688,8 +697,8 @@ static void test_key_pem_rejects(void **state)
     EVP_PKEY *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     assert_non_null(p256);
     bio = BIO_new(BIO_s_mem());
-    assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio, p256, EVP_aes_256_cbc(), "secret", 6,
-                                                   NULL, NULL), 1);
+    assert_int_equal(
+        PEM_write_bio_PKCS8PrivateKey(bio, p256, EVP_aes_256_cbc(), "secret", 6, NULL, NULL), 1);
     len = BIO_get_mem_data(bio, &data);
     assert_int_equal(gov_private_key_from_pem(GOV_SUITE_P256_SHA256, data, (size_t)len, &key),
                      GOV_EBADKEY);
@@ -744,8 +753,8 @@ static void test_public_key_parse_rejects(void **state)
 
         /* A point of the other suite's curve is not a point of this one. */
         gov_private_key *other = NULL;
-        gov_suite other_suite = suite == GOV_SUITE_SM2_SM3 ? GOV_SUITE_P256_SHA256
-                                                           : GOV_SUITE_SM2_SM3;
+        gov_suite other_suite =
+            suite == GOV_SUITE_SM2_SM3 ? GOV_SUITE_P256_SHA256 : GOV_SUITE_SM2_SM3;
         assert_int_equal(gov_private_key_generate(other_suite, &other), 0);
         gov_private_key_public(other, bad);
         assert_parse_fails(suite, bad);
@@ -872,8 +881,7 @@ static void test_keyfile_read_refuses(void **state)
     char *missing = path_in(dir, "missing.pem");
     assert_int_equal(gov_keyfile_read(GOV_SUITE_SM2_SM3, missing, &loaded, why, sizeof(why)),
                      GOV_ENOENT);
-    assert_int_equal(gov_keyfile_read(GOV_SUITE_SM2_SM3, dir, &loaded, why, sizeof(why)),
-                     GOV_EIO);
+    assert_int_equal(gov_keyfile_read(GOV_SUITE_SM2_SM3, dir, &loaded, why, sizeof(why)), GOV_EIO);
     assert_non_null(strstr(why, "not a regular file"));
     /* A file far larger than any key is refused before it is parsed. */
     char *large = path_in(dir, "large.pem");
@@ -890,8 +898,7 @@ static void test_keyfile_read_refuses(void **state)
     /* A FIFO is refused at once rather than waited on (the read opens O_NONBLOCK). */
     char *fifo = path_in(dir, "fifo.pem");
     assert_int_equal(mkfifo(fifo, 0600), 0);
-    assert_int_equal(gov_keyfile_read(GOV_SUITE_SM2_SM3, fifo, &loaded, why, sizeof(why)),
-                     GOV_EIO);
+    assert_int_equal(gov_keyfile_read(GOV_SUITE_SM2_SM3, fifo, &loaded, why, sizeof(why)), GOV_EIO);
     assert_non_null(strstr(why, "not a regular file"));
 
     free(fifo);
@@ -962,11 +969,10 @@ static void test_domain_separation(void **state)
         assert_int_equal(gov_sign(key, tx_tag, &chain_a, message, sizeof(message), sig), 0);
 
         assert_true(gov_verify(public_key, tx_tag, &chain_a, message, sizeof(message), sig));
-        assert_false(gov_verify(public_key, "govchain/prepare/1", &chain_a, message,
-                                sizeof(message), sig));
+        assert_false(
+            gov_verify(public_key, "govchain/prepare/1", &chain_a, message, sizeof(message), sig));
         assert_false(gov_verify(public_key, tx_tag, &chain_b, message, sizeof(message), sig));
-        assert_false(gov_verify(public_key, tx_tag, &chain_a, message, sizeof(message) - 1,
-                                sig));
+        assert_false(gov_verify(public_key, tx_tag, &chain_a, message, sizeof(message) - 1, sig));
         assert_false(gov_verify_raw(public_key, message, sizeof(message), sig));
         message[100] ^= 0x01;
         assert_false(gov_verify(public_key, tx_tag, &chain_a, message, sizeof(message), sig));
@@ -979,15 +985,13 @@ static void test_domain_separation(void **state)
          * written with one inside is a shorter tag, and a different domain. */
         assert_false(gov_verify(public_key, "", &chain_a, message, sizeof(message), sig));
         assert_false(gov_verify(public_key, NULL, &chain_a, message, sizeof(message), sig));
-        assert_false(gov_verify(public_key, "govchain/tx\0/1", &chain_a, message,
-                                sizeof(message), sig));
+        assert_false(
+            gov_verify(public_key, "govchain/tx\0/1", &chain_a, message, sizeof(message), sig));
         assert_int_equal(gov_sign(key, "", &chain_a, message, sizeof(message), sig), GOV_EINVAL);
-        assert_int_equal(gov_sign(key, NULL, &chain_a, message, sizeof(message), sig),
-                         GOV_EINVAL);
+        assert_int_equal(gov_sign(key, NULL, &chain_a, message, sizeof(message), sig), GOV_EINVAL);
         assert_int_equal(gov_sign(key, "govchain/tx/\xc3\xa9", &chain_a, message, 1, sig),
                          GOV_EINVAL);
-        assert_int_equal(gov_sign(key, "govchain/tx/1\n", &chain_a, message, 1, sig),
-                         GOV_EINVAL);
+        assert_int_equal(gov_sign(key, "govchain/tx/1\n", &chain_a, message, 1, sig), GOV_EINVAL);
 
         /* Empty messages are messages too; signatures are randomised. */
         uint8_t sig2[GOV_SIGNATURE_LEN];
@@ -1049,10 +1053,8 @@ static void *sign_and_verify_loop(void *arg)
         memcpy(message, &i, sizeof(i));
         memcpy(message + 4, &work, 4);
         if (gov_sign(work->key, "govchain/tx/1", &chain, message, sizeof(message), sig) != 0 ||
-            !gov_verify(work->public_key, "govchain/tx/1", &chain, message, sizeof(message),
-                        sig) ||
-            gov_verify(work->public_key, "govchain/tx/2", &chain, message, sizeof(message),
-                       sig)) {
+            !gov_verify(work->public_key, "govchain/tx/1", &chain, message, sizeof(message), sig) ||
+            gov_verify(work->public_key, "govchain/tx/2", &chain, message, sizeof(message), sig)) {
             work->failures++;
         }
     }
@@ -1071,8 +1073,7 @@ static void test_keys_shared_between_threads(void **state)
         thread_work work[THREADS];
         for (int i = 0; i < THREADS; i++) {
             work[i] = (thread_work){key, public_key, 0};
-            assert_int_equal(pthread_create(&threads[i], NULL, sign_and_verify_loop, &work[i]),
-                             0);
+            assert_int_equal(pthread_create(&threads[i], NULL, sign_and_verify_loop, &work[i]), 0);
         }
         for (int i = 0; i < THREADS; i++) {
             assert_int_equal(pthread_join(threads[i], NULL), 0);

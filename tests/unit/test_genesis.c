@@ -29,7 +29,7 @@
  * README and docs/formats.md updated), never an accident. */
 #define EXAMPLE_HASH_HEX "bdff14c843d44d199a3c71f635513ffbf19bf153c7d384306b3c0ada9e11c9e3"
 
-#define WHY_LEN 512
+#define WHY_LEN  512
 #define ZEROS_64 "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* ---- Helpers -------------------------------------------------------------------- */
@@ -130,8 +130,7 @@ static json_t *get_at(json_t *root, const char *path)
     char name[64];
     size_t index;
     json_t *parent = resolve_parent(root, path, name, &index);
-    json_t *value = name[0] != '\0' ? json_object_get(parent, name)
-                                    : json_array_get(parent, index);
+    json_t *value = name[0] != '\0' ? json_object_get(parent, name) : json_array_get(parent, index);
     if (value == NULL) {
         fail_msg("no %s in the test genesis", path);
     }
@@ -291,8 +290,7 @@ static void test_example_parses(void **state)
     assert_int_equal(licence->doc_class, GOV_DOC_CLASS_CERTIFICATE);
     assert_int_equal(licence->recognisers_count, 3);
     assert_string_equal(genesis->departments[licence->recognisers[0]].id, "tax");
-    assert_string_equal(genesis->departments[licence->recognisers[2]].id,
-                        "housing-construction");
+    assert_string_equal(genesis->departments[licence->recognisers[2]].id, "housing-construction");
     assert_int_equal(licence->endorsements_required, 2);
     assert_int_equal(genesis->doc_types[4].doc_class, GOV_DOC_CLASS_APPROVAL);
     assert_int_equal(genesis->doc_types[4].recognisers_count, 0);
@@ -413,7 +411,7 @@ static const content_change content_changes[] = {
     {{{SET, "doc_types[0].endorsements_required", "3"}}, false},
     {{{SET, "doc_types[1].recognised_by", "[\"public-security\"]"}}, false},
     {{{SET, "doc_types[0].recognised_by",
-        "[\"public-security\", \"tax\", \"housing-construction\"]"}},
+       "[\"public-security\", \"tax\", \"housing-construction\"]"}},
      false},
     {{{SET, "doc_types[1].id", "\"tax-certificate\""},
       {SET, "departments[1].issues[0]", "\"tax-certificate\""}},
@@ -445,8 +443,8 @@ static void test_hash_changes_with_content(void **state)
             fail_msg("row %zu (%s): the hash %s", i, change->steps[0].path,
                      change->same ? "changed" : "did not change");
         }
-        bool validators_same = gov_hash_equal(&original->validators_hash,
-                                              &changed->validators_hash);
+        bool validators_same =
+            gov_hash_equal(&original->validators_hash, &changed->validators_hash);
         if (validators == validators_same) {
             fail_msg("row %zu (%s): the validator-set hash %s", i, change->steps[0].path,
                      validators_same ? "did not change" : "changed");
@@ -474,182 +472,264 @@ static const rejection rejections[] = {
     {{SET, "version", "\"1\""}, GOV_EGENESIS, "version: expected a non-negative integer"},
     {{SET, "chain_name", "\"\""}, GOV_EGENESIS, "chain_name: 0 bytes, expected 1 to 64"},
     {{SET, "chain_name", "\"" ZEROS_64 "0\""}, GOV_EGENESIS, "chain_name: 65 bytes"},
-    {{SET, "chain_name", "\"tab\\there\""}, GOV_EGENESIS,
+    {{SET, "chain_name", "\"tab\\there\""},
+     GOV_EGENESIS,
      "chain_name: byte 3 is not a printable ASCII character"},
-    {{SET, "chain_name", "\"\xe5\xb9\xbf\xe8\xa5\xbf\""}, GOV_EGENESIS,
+    {{SET, "chain_name", "\"\xe5\xb9\xbf\xe8\xa5\xbf\""},
+     GOV_EGENESIS,
      "chain_name: byte 0 is not a printable ASCII"},
     {{SET, "chain_name", "null"}, GOV_EGENESIS, "chain_name: expected a string, found null"},
-    {{SET, "suite", "\"rsa-sha1\""}, GOV_EGENESIS,
+    {{SET, "suite", "\"rsa-sha1\""},
+     GOV_EGENESIS,
      "suite: unknown suite \"rsa-sha1\" (expected p256-sha256 or sm2-sm3)"},
     {{SET, "suite", "1"}, GOV_EGENESIS, "suite: expected a string, found 1"},
-    {{SET, "suite", "\"sm2-sm3\""}, GOV_EGENESIS,
+    {{SET, "suite", "\"sm2-sm3\""},
+     GOV_EGENESIS,
      "departments[0].keys[0]: not a valid sm2-sm3 public key"},
-    {{SET, "genesis_time_ms", "-1"}, GOV_EGENESIS,
+    {{SET, "genesis_time_ms", "-1"},
+     GOV_EGENESIS,
      "genesis_time_ms: expected a non-negative integer, found -1"},
-    {{SET, "genesis_time_ms", "1.5"}, GOV_EGENESIS,
+    {{SET, "genesis_time_ms", "1.5"},
+     GOV_EGENESIS,
      "genesis_time_ms: expected a non-negative integer"},
     /* Consensus parameters. */
     {{SET, "consensus", "[]"}, GOV_EGENESIS, "consensus: expected an object, found an array"},
-    {{DELETE, "consensus.clock_skew_ms", NULL}, GOV_EGENESIS,
+    {{DELETE, "consensus.clock_skew_ms", NULL},
+     GOV_EGENESIS,
      "consensus: missing field \"clock_skew_ms\""},
-    {{SET, "consensus.view_timeout", "1"}, GOV_EGENESIS,
+    {{SET, "consensus.view_timeout", "1"},
+     GOV_EGENESIS,
      "consensus: unknown field \"view_timeout\""},
-    {{SET, "consensus.view_timeout_ms", "99"}, GOV_EGENESIS,
+    {{SET, "consensus.view_timeout_ms", "99"},
+     GOV_EGENESIS,
      "consensus.view_timeout_ms: 99 is out of range (expected 100 to 600000)"},
-    {{SET, "consensus.view_timeout_ms", "600001"}, GOV_EGENESIS,
+    {{SET, "consensus.view_timeout_ms", "600001"},
+     GOV_EGENESIS,
      "consensus.view_timeout_ms: 600001 is out of range"},
-    {{SET, "consensus.view_timeout_max_ms", "1999"}, GOV_EGENESIS,
+    {{SET, "consensus.view_timeout_max_ms", "1999"},
+     GOV_EGENESIS,
      "consensus.view_timeout_max_ms: 1999 is less than view_timeout_ms (2000)"},
-    {{SET, "consensus.view_timeout_max_ms", "3600001"}, GOV_EGENESIS,
+    {{SET, "consensus.view_timeout_max_ms", "3600001"},
+     GOV_EGENESIS,
      "consensus.view_timeout_max_ms: 3600001 is out of range (expected 0 to 3600000)"},
-    {{SET, "consensus.block_txs_max", "0"}, GOV_EGENESIS,
+    {{SET, "consensus.block_txs_max", "0"},
+     GOV_EGENESIS,
      "consensus.block_txs_max: 0 is out of range (expected 1 to 4096)"},
-    {{SET, "consensus.block_txs_max", "4097"}, GOV_EGENESIS,
+    {{SET, "consensus.block_txs_max", "4097"},
+     GOV_EGENESIS,
      "consensus.block_txs_max: 4097 is out of range"},
-    {{SET, "consensus.block_bytes_max", "8191"}, GOV_EGENESIS,
+    {{SET, "consensus.block_bytes_max", "8191"},
+     GOV_EGENESIS,
      "consensus.block_bytes_max: 8191 is out of range (expected 8192 to 4194304)"},
-    {{SET, "consensus.block_bytes_max", "4194305"}, GOV_EGENESIS,
+    {{SET, "consensus.block_bytes_max", "4194305"},
+     GOV_EGENESIS,
      "consensus.block_bytes_max: 4194305 is out of range"},
-    {{SET, "consensus.clock_skew_ms", "3600001"}, GOV_EGENESIS,
+    {{SET, "consensus.clock_skew_ms", "3600001"},
+     GOV_EGENESIS,
      "consensus.clock_skew_ms: 3600001 is out of range (expected 0 to 3600000)"},
-    {{SET, "consensus.clock_skew_ms", "true"}, GOV_EGENESIS,
+    {{SET, "consensus.clock_skew_ms", "true"},
+     GOV_EGENESIS,
      "consensus.clock_skew_ms: expected a non-negative integer, found true"},
     /* Departments. */
-    {{SET, "departments", "{}"}, GOV_EGENESIS,
+    {{SET, "departments", "{}"},
+     GOV_EGENESIS,
      "departments: expected an array of departments, found an object"},
-    {{RESIZE, "departments", "0"}, GOV_EGENESIS,
+    {{RESIZE, "departments", "0"},
+     GOV_EGENESIS,
      "departments: 0 departments, at least 1 is required"},
-    {{RESIZE, "departments", "257"}, GOV_EGENESIS,
+    {{RESIZE, "departments", "257"},
+     GOV_EGENESIS,
      "departments: 257 departments, at most 256 are allowed"},
-    {{SET, "departments[0]", "\"market-regulation\""}, GOV_EGENESIS,
+    {{SET, "departments[0]", "\"market-regulation\""},
+     GOV_EGENESIS,
      "departments[0]: expected an object, found the string \"market-regulation\""},
-    {{SET, "departments[0].colour", "1"}, GOV_EGENESIS,
-     "departments[0]: unknown field \"colour\""},
-    {{SET, "departments[0].\"quoted\xc3\xa9", "1"}, GOV_EGENESIS,
+    {{SET, "departments[0].colour", "1"}, GOV_EGENESIS, "departments[0]: unknown field \"colour\""},
+    {{SET, "departments[0].\"quoted\xc3\xa9", "1"},
+     GOV_EGENESIS,
      "departments[0]: unknown field \"\\x22quoted\\xc3\\xa9\""},
-    {{DELETE, "departments[0].keys", NULL}, GOV_EGENESIS,
-     "departments[0]: missing field \"keys\""},
-    {{SET, "departments[1].id", "\"Tax\""}, GOV_EGENESIS,
+    {{DELETE, "departments[0].keys", NULL}, GOV_EGENESIS, "departments[0]: missing field \"keys\""},
+    {{SET, "departments[1].id", "\"Tax\""},
+     GOV_EGENESIS,
      "departments[1].id: invalid id \"Tax\" (expected 1 to 32 characters of a-z, 0-9"},
     {{SET, "departments[1].id", "\"-tax\""}, GOV_EGENESIS, "departments[1].id: invalid id"},
-    {{SET, "departments[1].id", "\"tax-service-of-guangxi-zhuang-aut\""}, GOV_EGENESIS,
+    {{SET, "departments[1].id", "\"tax-service-of-guangxi-zhuang-aut\""},
+     GOV_EGENESIS,
      "departments[1].id: invalid id"},
-    {{COPY, "departments[1].id", "departments[0].id"}, GOV_EGENESIS,
+    {{COPY, "departments[1].id", "departments[0].id"},
+     GOV_EGENESIS,
      "departments[1].id: duplicate department id \"market-regulation\" (already "
      "departments[0])"},
-    {{SET, "departments[0].name", "\"\""}, GOV_EGENESIS,
+    {{SET, "departments[0].name", "\"\""},
+     GOV_EGENESIS,
      "departments[0].name: 0 bytes, expected 1 to 128 bytes of UTF-8 text"},
-    {{SET, "departments[0].name", "\"" ZEROS_64 ZEROS_64 "0\""}, GOV_EGENESIS,
+    {{SET, "departments[0].name", "\"" ZEROS_64 ZEROS_64 "0\""},
+     GOV_EGENESIS,
      "departments[0].name: 129 bytes"},
-    {{SET, "departments[0].roles", "[]"}, GOV_EGENESIS,
+    {{SET, "departments[0].name", "\"Tax\\u001b]0;pwned\\u0007\""},
+     GOV_EGENESIS,
+     "departments[0].name: contains control or bidirectional-override characters"},
+    {{SET, "departments[0].name", "\"Tax \\u202eevil\""},
+     GOV_EGENESIS,
+     "departments[0].name: contains control or bidirectional-override characters"},
+    {{SET, "departments[0].name", "\"Tax\\u0085\""},
+     GOV_EGENESIS,
+     "departments[0].name: contains control or bidirectional-override characters"},
+    {{SET, "departments[0].roles", "[]"},
+     GOV_EGENESIS,
      "departments[0].roles: 0 roles, at least 1 is required"},
-    {{SET, "departments[0].roles", "\"issuer\""}, GOV_EGENESIS,
+    {{SET, "departments[0].roles", "\"issuer\""},
+     GOV_EGENESIS,
      "departments[0].roles: expected an array of roles"},
-    {{SET, "departments[0].roles[1]", "\"admin\""}, GOV_EGENESIS,
+    {{SET, "departments[0].roles[1]", "\"admin\""},
+     GOV_EGENESIS,
      "departments[0].roles[1]: unknown role \"admin\" (expected issuer, endorser or "
      "regulator)"},
-    {{SET, "departments[0].roles[1]", "\"issuer\""}, GOV_EGENESIS,
+    {{SET, "departments[0].roles[1]", "\"issuer\""},
+     GOV_EGENESIS,
      "departments[0].roles[1]: duplicate role \"issuer\""},
-    {{SET, "departments[0].roles[1]", "2"}, GOV_EGENESIS,
+    {{SET, "departments[0].roles[1]", "2"},
+     GOV_EGENESIS,
      "departments[0].roles[1]: expected a string, found 2"},
-    {{SET, "departments[4].issues", "[\"business-licence\"]"}, GOV_EGENESIS,
+    {{SET, "departments[4].issues", "[\"business-licence\"]"},
+     GOV_EGENESIS,
      "departments[4].issues: department \"audit-office\" lists documents to issue but lacks "
      "the issuer role"},
-    {{SET, "departments[1].roles", "[\"endorser\"]"}, GOV_EGENESIS,
+    {{SET, "departments[1].roles", "[\"endorser\"]"},
+     GOV_EGENESIS,
      "departments[1].issues: department \"tax\" lists documents to issue but lacks the "
      "issuer role"},
-    {{DELETE, "departments[0].issues", NULL}, GOV_EGENESIS,
+    {{DELETE, "departments[0].issues", NULL},
+     GOV_EGENESIS,
      "departments[0].issues: department \"market-regulation\" has the issuer role but "
      "issues no document type"},
-    {{SET, "departments[0].issues", "[]"}, GOV_EGENESIS,
+    {{SET, "departments[0].issues", "[]"},
+     GOV_EGENESIS,
      "departments[0].issues: department \"market-regulation\" has the issuer role"},
-    {{SET, "departments[0].issues", "null"}, GOV_EGENESIS,
+    {{SET, "departments[0].issues", "null"},
+     GOV_EGENESIS,
      "departments[0].issues: expected an array of document types, found null"},
-    {{SET, "departments[0].issues[0]", "\"driving-licence\""}, GOV_EGENESIS,
+    {{SET, "departments[0].issues[0]", "\"driving-licence\""},
+     GOV_EGENESIS,
      "departments[0].issues[0]: unknown document type \"driving-licence\" (not in "
      "doc_types)"},
-    {{SET, "departments[3].issues[1]", "\"construction-permit\""}, GOV_EGENESIS,
+    {{SET, "departments[3].issues[1]", "\"construction-permit\""},
+     GOV_EGENESIS,
      "departments[3].issues[1]: duplicate document type \"construction-permit\""},
-    {{RESIZE, "departments[0].issues", "65"}, GOV_EGENESIS,
+    {{RESIZE, "departments[0].issues", "65"},
+     GOV_EGENESIS,
      "departments[0].issues: 65 document types, at most 64 are allowed"},
-    {{SET, "departments[0].keys", "[]"}, GOV_EGENESIS,
+    {{SET, "departments[0].keys", "[]"},
+     GOV_EGENESIS,
      "departments[0].keys: 0 keys, at least 1 is required"},
-    {{RESIZE, "departments[0].keys", "9"}, GOV_EGENESIS,
+    {{RESIZE, "departments[0].keys", "9"},
+     GOV_EGENESIS,
      "departments[0].keys: 9 keys, at most 8 are allowed"},
-    {{SET, "departments[0].keys[0]", "\"04abc\""}, GOV_EGENESIS,
+    {{SET, "departments[0].keys[0]", "\"04abc\""},
+     GOV_EGENESIS,
      "departments[0].keys[0]: not a valid p256-sha256 public key (expected 130 hex digits "
      "of an uncompressed curve point)"},
-    {{SET, "departments[0].keys[0]", "\"zz" ZEROS_64 ZEROS_64 "\""}, GOV_EGENESIS,
+    {{SET, "departments[0].keys[0]", "\"zz" ZEROS_64 ZEROS_64 "\""},
+     GOV_EGENESIS,
      "departments[0].keys[0]: not a valid p256-sha256 public key (expected 130 hex digits"},
-    {{SET, "departments[0].keys[0]", "\"04" ZEROS_64 ZEROS_64 "\""}, GOV_EGENESIS,
+    {{SET, "departments[0].keys[0]", "\"04" ZEROS_64 ZEROS_64 "\""},
+     GOV_EGENESIS,
      "departments[0].keys[0]: not a valid p256-sha256 public key (the 130 hex digits are "
      "not an uncompressed point"},
-    {{FLIP, "departments[0].keys[1]", NULL}, GOV_EGENESIS,
+    {{FLIP, "departments[0].keys[1]", NULL},
+     GOV_EGENESIS,
      "departments[0].keys[1]: not a valid p256-sha256 public key (the 130 hex digits"},
-    {{SET, "departments[0].keys[0]", "{}"}, GOV_EGENESIS,
+    {{SET, "departments[0].keys[0]", "{}"},
+     GOV_EGENESIS,
      "departments[0].keys[0]: expected a string, found an object"},
-    {{COPY, "departments[0].keys[1]", "departments[0].keys[0]"}, GOV_EGENESIS,
+    {{COPY, "departments[0].keys[1]", "departments[0].keys[0]"},
+     GOV_EGENESIS,
      "departments[0].keys[1]: key already used by departments[0].keys[0]"},
-    {{COPY, "departments[2].keys[0]", "departments[0].keys[1]"}, GOV_EGENESIS,
+    {{COPY, "departments[2].keys[0]", "departments[0].keys[1]"},
+     GOV_EGENESIS,
      "departments[2].keys[0]: key already used by departments[0].keys[1]"},
-    {{COPY_UPPER, "departments[1].keys[0]", "departments[0].keys[0]"}, GOV_EGENESIS,
+    {{COPY_UPPER, "departments[1].keys[0]", "departments[0].keys[0]"},
+     GOV_EGENESIS,
      "departments[1].keys[0]: key already used by departments[0].keys[0]"},
     /* Document types and recognition agreements. */
     {{SET, "doc_types", "{}"}, GOV_EGENESIS, "doc_types: expected an array"},
-    {{RESIZE, "doc_types", "257"}, GOV_EGENESIS,
+    {{RESIZE, "doc_types", "257"},
+     GOV_EGENESIS,
      "doc_types: 257 document types, at most 256 are allowed"},
     {{SET, "doc_types[0]", "[]"}, GOV_EGENESIS, "doc_types[0]: expected an object"},
-    {{SET, "doc_types[0].id", "\"Business Licence\""}, GOV_EGENESIS,
+    {{SET, "doc_types[0].id", "\"Business Licence\""},
+     GOV_EGENESIS,
      "doc_types[0].id: invalid id \"Business Licence\""},
-    {{COPY, "doc_types[2].id", "doc_types[0].id"}, GOV_EGENESIS,
+    {{COPY, "doc_types[2].id", "doc_types[0].id"},
+     GOV_EGENESIS,
      "doc_types[2].id: duplicate document type id \"business-licence\" (already "
      "doc_types[0])"},
-    {{SET, "doc_types[0].class", "\"licence\""}, GOV_EGENESIS,
+    {{SET, "doc_types[0].class", "\"licence\""},
+     GOV_EGENESIS,
      "doc_types[0].class: unknown class \"licence\" (expected certificate or approval)"},
-    {{DELETE, "doc_types[0].recognised_by", NULL}, GOV_EGENESIS,
+    {{DELETE, "doc_types[0].recognised_by", NULL},
+     GOV_EGENESIS,
      "doc_types[0]: missing field \"recognised_by\""},
-    {{SET, "doc_types[0].recognised_by[0]", "\"customs\""}, GOV_EGENESIS,
+    {{SET, "doc_types[0].recognised_by[0]", "\"customs\""},
+     GOV_EGENESIS,
      "doc_types[0].recognised_by[0]: unknown department \"customs\""},
-    {{SET, "doc_types[0].recognised_by[1]", "\"audit-office\""}, GOV_EGENESIS,
+    {{SET, "doc_types[0].recognised_by[1]", "\"audit-office\""},
+     GOV_EGENESIS,
      "doc_types[0].recognised_by[1]: department \"audit-office\" lacks the endorser role"},
-    {{SET, "doc_types[0].recognised_by[1]", "\"tax\""}, GOV_EGENESIS,
+    {{SET, "doc_types[0].recognised_by[1]", "\"tax\""},
+     GOV_EGENESIS,
      "doc_types[0].recognised_by[1]: duplicate department \"tax\""},
-    {{RESIZE, "doc_types[0].recognised_by", "65"}, GOV_EGENESIS,
+    {{RESIZE, "doc_types[0].recognised_by", "65"},
+     GOV_EGENESIS,
      "doc_types[0].recognised_by: 65 department ids, at most 64 are allowed"},
-    {{SET, "doc_types[0].endorsements_required", "4"}, GOV_EGENESIS,
+    {{SET, "doc_types[0].endorsements_required", "4"},
+     GOV_EGENESIS,
      "doc_types[0].endorsements_required: 4 is more than the 3 departments in recognised_by"},
-    {{SET, "doc_types[0].endorsements_required", "0"}, GOV_EGENESIS,
+    {{SET, "doc_types[0].endorsements_required", "0"},
+     GOV_EGENESIS,
      "doc_types[0].endorsements_required: must be at least 1 when recognised_by is not "
      "empty"},
-    {{SET, "doc_types[4].endorsements_required", "1"}, GOV_EGENESIS,
+    {{SET, "doc_types[4].endorsements_required", "1"},
+     GOV_EGENESIS,
      "doc_types[4].endorsements_required: 1 is more than the 0 departments"},
-    {{SET, "doc_types[1].endorsements_required", "-1"}, GOV_EGENESIS,
+    {{SET, "doc_types[1].endorsements_required", "-1"},
+     GOV_EGENESIS,
      "doc_types[1].endorsements_required: expected a non-negative integer"},
-    {{APPEND, "doc_types", "{\"id\": \"marriage-certificate\", \"class\": \"certificate\", "
-                           "\"recognised_by\": [], \"endorsements_required\": 0}"},
-     GOV_EGENESIS, "doc_types[5]: no department issues \"marriage-certificate\""},
+    {{APPEND, "doc_types",
+      "{\"id\": \"marriage-certificate\", \"class\": \"certificate\", "
+      "\"recognised_by\": [], \"endorsements_required\": 0}"},
+     GOV_EGENESIS,
+     "doc_types[5]: no department issues \"marriage-certificate\""},
     /* Validators. */
     {{SET, "validators", "{}"}, GOV_EGENESIS, "validators: expected an array"},
-    {{RESIZE, "validators", "3"}, GOV_EGENESIS,
+    {{RESIZE, "validators", "3"},
+     GOV_EGENESIS,
      "validators: 3 validators, at least 4 are required"},
-    {{RESIZE, "validators", "65"}, GOV_EGENESIS,
+    {{RESIZE, "validators", "65"},
+     GOV_EGENESIS,
      "validators: 65 validators, at most 64 are allowed"},
     {{SET, "validators[1]", "null"}, GOV_EGENESIS, "validators[1]: expected an object"},
     {{SET, "validators[0].node", "\"n1\""}, GOV_EGENESIS, "validators[0]: unknown field \"node\""},
-    {{DELETE, "validators[0].public_key", NULL}, GOV_EGENESIS,
+    {{DELETE, "validators[0].public_key", NULL},
+     GOV_EGENESIS,
      "validators[0]: missing field \"public_key\""},
-    {{SET, "validators[0].department", "\"customs\""}, GOV_EGENESIS,
+    {{SET, "validators[0].department", "\"customs\""},
+     GOV_EGENESIS,
      "validators[0].department: unknown department \"customs\""},
-    {{SET, "validators[0].public_key", "\"xyz\""}, GOV_EGENESIS,
+    {{SET, "validators[0].public_key", "\"xyz\""},
+     GOV_EGENESIS,
      "validators[0].public_key: not a valid p256-sha256 public key (expected 130 hex digits"},
-    {{FLIP, "validators[3].public_key", NULL}, GOV_EGENESIS,
+    {{FLIP, "validators[3].public_key", NULL},
+     GOV_EGENESIS,
      "validators[3].public_key: not a valid p256-sha256 public key (the 130 hex digits"},
-    {{COPY, "validators[1].public_key", "validators[0].public_key"}, GOV_EGENESIS,
+    {{COPY, "validators[1].public_key", "validators[0].public_key"},
+     GOV_EGENESIS,
      "validators[1].public_key: key already used by validators[0]"},
-    {{COPY, "validators[2].public_key", "departments[2].keys[0]"}, GOV_EGENESIS,
+    {{COPY, "validators[2].public_key", "departments[2].keys[0]"},
+     GOV_EGENESIS,
      "validators[2].public_key: key already used by departments[2].keys[0] (a validator "
      "needs a node key of its own"},
-    {{COPY_UPPER, "validators[3].public_key", "departments[0].keys[1]"}, GOV_EGENESIS,
+    {{COPY_UPPER, "validators[3].public_key", "departments[0].keys[1]"},
+     GOV_EGENESIS,
      "validators[3].public_key: key already used by departments[0].keys[1]"},
 };
 
@@ -669,8 +749,8 @@ static void test_rejections(void **state)
         if (rc != row->code || strstr(why, row->expected) == NULL) {
             gov_genesis_free(genesis);
             fail_msg("row %zu (%s): expected %s with \"%s\"; got %s with \"%s\"", i,
-                     row->change.path, gov_strerror(row->code), row->expected,
-                     gov_strerror(rc), why);
+                     row->change.path, gov_strerror(row->code), row->expected, gov_strerror(rc),
+                     why);
         }
     }
     json_decref(base);
@@ -776,8 +856,7 @@ static void check_wrong_types_at(json_t *root, const char *path)
         snprintf(prefix, sizeof(prefix), "%s: ", path);
         if (rc != GOV_EGENESIS || strncmp(why, prefix, strlen(prefix)) != 0) {
             gov_genesis_free(genesis);
-            fail_msg("%s := %s: got %s with \"%s\"", path, wrong_values[i], gov_strerror(rc),
-                     why);
+            fail_msg("%s := %s: got %s with \"%s\"", path, wrong_values[i], gov_strerror(rc), why);
         }
     }
     set_at(root, path, saved);
@@ -791,7 +870,8 @@ static size_t visit_values(json_t *root, json_t *value, const char *path)
     if (json_is_object(value)) {
         const char *key;
         json_t *member;
-        json_object_foreach(value, key, member) {
+        json_object_foreach(value, key, member)
+        {
             if (strncmp(key, "//", 2) != 0) {
                 snprintf(child, sizeof(child), "%s%s%s", path, path[0] != '\0' ? "." : "", key);
                 check_wrong_types_at(root, child);
@@ -831,7 +911,8 @@ static void add_comments(json_t *value, size_t *counter)
     }
     const char *key;
     json_t *member;
-    json_object_foreach(value, key, member) {
+    json_object_foreach(value, key, member)
+    {
         add_comments(member, counter);
     }
     char name[32];
@@ -1042,8 +1123,7 @@ static void test_encoding_shape_and_hash(void **state)
     msgpack_pack_object(&packer, *item(&unpacked.data, 7));
     gov_hash_bytes(GOV_SUITE_P256_SHA256, validators.data, validators.size, &hash);
     assert_true(gov_hash_equal(&hash, &genesis->validators_hash));
-    assert_int_equal(memcmp(encoding + len - validators.size, validators.data, validators.size),
-                     0);
+    assert_int_equal(memcmp(encoding + len - validators.size, validators.data, validators.size), 0);
 
     msgpack_sbuffer_destroy(&validators);
     msgpack_unpacked_destroy(&unpacked);
@@ -1057,8 +1137,8 @@ static void test_sm2_sm3_genesis(void **state)
     json_t *root = load_example();
     set_at(root, "suite", json_string("sm2-sm3"));
     static const char *const key_paths[] = {
-        "departments[0].keys[0]", "departments[0].keys[1]", "departments[1].keys[0]",
-        "departments[2].keys[0]", "departments[3].keys[0]", "departments[4].keys[0]",
+        "departments[0].keys[0]",   "departments[0].keys[1]",   "departments[1].keys[0]",
+        "departments[2].keys[0]",   "departments[3].keys[0]",   "departments[4].keys[0]",
         "validators[0].public_key", "validators[1].public_key", "validators[2].public_key",
         "validators[3].public_key",
     };
@@ -1098,8 +1178,8 @@ static void test_quorum(void **state)
     (void)state;
     static const struct {
         uint32_t n, f, q;
-    } expected[] = {{4, 1, 3}, {5, 1, 4}, {6, 1, 4}, {7, 2, 5}, {8, 2, 6}, {9, 2, 6},
-                    {10, 3, 7}, {13, 4, 9}, {64, 21, 43}};
+    } expected[] = {{4, 1, 3}, {5, 1, 4},  {6, 1, 4},  {7, 2, 5},   {8, 2, 6},
+                    {9, 2, 6}, {10, 3, 7}, {13, 4, 9}, {64, 21, 43}};
     gov_genesis genesis;
     memset(&genesis, 0, sizeof(genesis));
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
@@ -1156,11 +1236,27 @@ static void test_id_valid(void **state)
 {
     (void)state;
     static const char *const valid[] = {
-        "a", "0", "tax", "market-regulation", "a.b_c-d", "9lives", "a-", "a..",
+        "a",
+        "0",
+        "tax",
+        "market-regulation",
+        "a.b_c-d",
+        "9lives",
+        "a-",
+        "a..",
         "abcdefghijklmnopqrstuvwxyz012345",
     };
     static const char *const invalid[] = {
-        "", "-a", ".a", "_a", "Tax", "a b", "a/b", "a:b", "\xc3\xa9", "a\n",
+        "",
+        "-a",
+        ".a",
+        "_a",
+        "Tax",
+        "a b",
+        "a/b",
+        "a:b",
+        "\xc3\xa9",
+        "a\n",
         "abcdefghijklmnopqrstuvwxyz0123456",
     };
     for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {

@@ -28,7 +28,7 @@
 #include "govchain/merkle.h"
 #include "tests/unit/test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
 #define SIZE_MAX_TREE ((uint64_t)1 << 63)
 
 #define assert_hash_equal(a, b) assert_memory_equal((a)->bytes, (b)->bytes, GOV_HASH_LEN)
@@ -50,9 +50,14 @@
 
 /* [CT] kInputs, [TD] LeafInputs(). */
 static const char *const vector_leaves[8] = {
-    "",         "00",       "10",
-    "2021",     "3031",     "40414243",
-    "5051525354555657",     "606162636465666768696a6b6c6d6e6f",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
 };
 
 /* [CT] kSHA256EmptyTreeHash then kSHA256Roots; [TD] RootHashes(): root by size 0..8. */
@@ -122,16 +127,22 @@ typedef struct {
  * size 0, is an invalid request and is tested as such below.) */
 static const inclusion_vector vector_inclusions[] = {
     {0, 1, 0, {NULL}},
-    {0, 8, 3,
+    {0,
+     8,
+     3,
      {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-    {5, 8, 3,
+    {5,
+     8,
+     3,
      {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
     {2, 3, 1, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-    {1, 5, 3,
+    {1,
+     5,
+     3,
      {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
@@ -147,18 +158,26 @@ typedef struct {
 /* [CT] kSHA256Proofs (the first four), [TD] consistencyProofs (all five). */
 static const consistency_vector vector_consistencies[] = {
     {1, 1, 0, {NULL}},
-    {1, 8, 3,
+    {1,
+     8,
+     3,
      {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-    {6, 8, 3,
+    {6,
+     8,
+     3,
      {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-    {2, 5, 2,
+    {2,
+     5,
+     2,
      {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-    {6, 7, 3,
+    {6,
+     7,
+     3,
      {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
       "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
@@ -255,8 +274,7 @@ static void list_insert(hash_list *list, size_t at, const gov_hash *hash)
 
 static void list_remove(hash_list *list, size_t at)
 {
-    memmove(&list->hashes[at], &list->hashes[at + 1],
-            (list->len - at - 1) * sizeof(gov_hash));
+    memmove(&list->hashes[at], &list->hashes[at + 1], (list->len - at - 1) * sizeof(gov_hash));
     list->len--;
 }
 
@@ -299,8 +317,7 @@ static void model_leaf(gov_suite suite, const uint8_t *data, size_t len, gov_has
     free(preimage);
 }
 
-static void model_node(gov_suite suite, const gov_hash *left, const gov_hash *right,
-                       gov_hash *out)
+static void model_node(gov_suite suite, const gov_hash *left, const gov_hash *right, gov_hash *out)
 {
     uint8_t preimage[1 + 2 * GOV_HASH_LEN];
     preimage[0] = 0x01;
@@ -329,8 +346,7 @@ static void model_mth(gov_suite suite, const gov_hash *leaves, size_t n, gov_has
 }
 
 /* PATH(m, D[n]) (§2.1.1). */
-static void model_path(gov_suite suite, size_t m, const gov_hash *leaves, size_t n,
-                       hash_list *out)
+static void model_path(gov_suite suite, size_t m, const gov_hash *leaves, size_t n, hash_list *out)
 {
     if (n == 1) {
         return;
@@ -348,8 +364,8 @@ static void model_path(gov_suite suite, size_t m, const gov_hash *leaves, size_t
 }
 
 /* SUBPROOF(m, D[n], b) (§2.1.2). */
-static void model_subproof(gov_suite suite, size_t m, const gov_hash *leaves, size_t n,
-                           bool b, hash_list *out)
+static void model_subproof(gov_suite suite, size_t m, const gov_hash *leaves, size_t n, bool b,
+                           hash_list *out)
 {
     gov_hash other;
     if (m == n) {
@@ -422,11 +438,10 @@ static gov_hash *random_leaves(check_context *ctx, size_t n)
 }
 
 /* Verification of (index, n) with this leaf, path and root must fail. */
-static void refuse_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t index,
-                             uint64_t n, const hash_list *path, const gov_hash *root)
+static void refuse_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t index, uint64_t n,
+                             const hash_list *path, const gov_hash *root)
 {
-    if (gov_merkle_verify_inclusion(ctx->suite, leaf, index, n, path->hashes, path->len,
-                                    root)) {
+    if (gov_merkle_verify_inclusion(ctx->suite, leaf, index, n, path->hashes, path->len, root)) {
         fail_msg("inclusion proof of %llu in %llu (len %zu) wrongly verified",
                  (unsigned long long)index, (unsigned long long)n, path->len);
     }
@@ -435,8 +450,8 @@ static void refuse_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t 
 
 /* Every single-hash change of the proof must fail: every byte in small trees, one
  * random byte per hash in larger ones. */
-static void tamper_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t index,
-                             uint64_t n, const hash_list *path, const gov_hash *root)
+static void tamper_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t index, uint64_t n,
+                             const hash_list *path, const gov_hash *root)
 {
     bool every_byte = n <= 32;
     for (size_t i = 0; i < path->len; i++) {
@@ -453,8 +468,8 @@ static void tamper_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t 
 }
 
 /* A proof with one hash too many or too few (RFC 9162 §2.1.3.2 steps 4a and 5). */
-static void reshape_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t index,
-                              uint64_t n, const hash_list *path, const gov_hash *root)
+static void reshape_inclusion(check_context *ctx, const gov_hash *leaf, uint64_t index, uint64_t n,
+                              const hash_list *path, const gov_hash *root)
 {
     gov_hash junk;
     test_random_bytes(&ctx->rng, junk.bytes, GOV_HASH_LEN);
@@ -491,8 +506,8 @@ static void misapply_inclusion(check_context *ctx, uint64_t index, uint64_t n,
     const gov_hash *leaf = &ctx->leaves[index];
     /* For a fixed size, the left/right pattern of a path names one leaf, so any other
      * index must fail; beyond the tree it fails at RFC 9162 step 1. */
-    uint64_t others[] = {index - 1, index + 1, index ^ 1, index ^ 2, n, n + 1, UINT64_MAX,
-                         below(ctx, n)};
+    uint64_t others[] = {index - 1, index + 1, index ^ 1,  index ^ 2,
+                         n,         n + 1,     UINT64_MAX, below(ctx, n)};
     for (size_t i = 0; i < ARRAY_LEN(others); i++) {
         if (others[i] != index) {
             refuse_inclusion(ctx, leaf, others[i], n, path, root);
@@ -521,40 +536,35 @@ static void misapply_inclusion(check_context *ctx, uint64_t index, uint64_t n,
     refuse_inclusion(ctx, leaf, index, n, path, &bad);
 }
 
-static void check_inclusion(check_context *ctx, uint64_t n, uint64_t index,
-                            const gov_hash *root)
+static void check_inclusion(check_context *ctx, uint64_t n, uint64_t index, const gov_hash *root)
 {
     gov_hash path[GOV_MERKLE_PROOF_MAX];
     size_t len = SIZE_MAX;
-    assert_int_equal(gov_merkle_inclusion_proof(ctx->suite, ctx->leaves, n, index, path,
-                                                &len),
-                     0);
+    assert_int_equal(gov_merkle_inclusion_proof(ctx->suite, ctx->leaves, n, index, path, &len), 0);
     hash_list want = {0};
     model_path(ctx->suite, index, ctx->leaves, n, &want);
     assert_list_equal(path, len, &want);
-    assert_true(gov_merkle_verify_inclusion(ctx->suite, &ctx->leaves[index], index, n,
-                                            path, len, root));
+    assert_true(
+        gov_merkle_verify_inclusion(ctx->suite, &ctx->leaves[index], index, n, path, len, root));
     ctx->proofs_checked++;
     tamper_inclusion(ctx, &ctx->leaves[index], index, n, &want, root);
     reshape_inclusion(ctx, &ctx->leaves[index], index, n, &want, root);
     misapply_inclusion(ctx, index, n, &want, root);
 }
 
-static void refuse_consistency(check_context *ctx, uint64_t m, uint64_t n,
-                               const gov_hash *root_m, const gov_hash *root_n,
-                               const hash_list *proof)
+static void refuse_consistency(check_context *ctx, uint64_t m, uint64_t n, const gov_hash *root_m,
+                               const gov_hash *root_n, const hash_list *proof)
 {
     if (gov_merkle_verify_consistency(ctx->suite, m, n, root_m, root_n, proof->hashes,
                                       proof->len)) {
-        fail_msg("consistency proof %llu -> %llu (len %zu) wrongly verified",
-                 (unsigned long long)m, (unsigned long long)n, proof->len);
+        fail_msg("consistency proof %llu -> %llu (len %zu) wrongly verified", (unsigned long long)m,
+                 (unsigned long long)n, proof->len);
     }
     ctx->probes_rejected++;
 }
 
-static void tamper_consistency(check_context *ctx, uint64_t m, uint64_t n,
-                               const gov_hash *root_m, const gov_hash *root_n,
-                               const hash_list *proof)
+static void tamper_consistency(check_context *ctx, uint64_t m, uint64_t n, const gov_hash *root_m,
+                               const gov_hash *root_n, const hash_list *proof)
 {
     bool every_byte = n <= 32;
     for (size_t i = 0; i < proof->len; i++) {
@@ -572,9 +582,8 @@ static void tamper_consistency(check_context *ctx, uint64_t m, uint64_t n,
 
 /* Extra or missing hashes (RFC 9162 §2.1.4.2 steps 1, 6a and 7), including the old
  * root itself, which the proof omits exactly when m is a power of two. */
-static void reshape_consistency(check_context *ctx, uint64_t m, uint64_t n,
-                                const gov_hash *root_m, const gov_hash *root_n,
-                                const hash_list *proof)
+static void reshape_consistency(check_context *ctx, uint64_t m, uint64_t n, const gov_hash *root_m,
+                                const gov_hash *root_n, const hash_list *proof)
 {
     gov_hash junk;
     test_random_bytes(&ctx->rng, junk.bytes, GOV_HASH_LEN);
@@ -614,9 +623,8 @@ static void reshape_consistency(check_context *ctx, uint64_t m, uint64_t n,
 
 /* Right proof, wrong claim. The size changes are those of [TD] verify_test.go
  * corruptConsistencyProof; roots of the wrong sizes and swapped roots must fail. */
-static void misapply_consistency(check_context *ctx, uint64_t m, uint64_t n,
-                                 const gov_hash *root_m, const gov_hash *root_n,
-                                 const hash_list *proof)
+static void misapply_consistency(check_context *ctx, uint64_t m, uint64_t n, const gov_hash *root_m,
+                                 const gov_hash *root_n, const hash_list *proof)
 {
     if (m == n) {
         gov_hash other = flip_byte(*root_n, below(ctx, GOV_HASH_LEN), nonzero_byte(ctx));
@@ -625,8 +633,8 @@ static void misapply_consistency(check_context *ctx, uint64_t m, uint64_t n,
         refuse_consistency(ctx, n + 1, n, root_m, root_n, proof);
         return;
     }
-    uint64_t sizes[][2] = {{m - 1, n}, {m + 1, n}, {m ^ 2, n}, {m, n * 2}, {m, n / 2},
-                           {0, n},     {n, m},     {m, SIZE_MAX_TREE + 1}};
+    uint64_t sizes[][2] = {{m - 1, n}, {m + 1, n}, {m ^ 2, n}, {m, n * 2},
+                           {m, n / 2}, {0, n},     {n, m},     {m, SIZE_MAX_TREE + 1}};
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
         refuse_consistency(ctx, sizes[i][0], sizes[i][1], root_m, root_n, proof);
     }
@@ -639,20 +647,17 @@ static void misapply_consistency(check_context *ctx, uint64_t m, uint64_t n,
     refuse_consistency(ctx, m, n, root_m, root_n, &empty);
 }
 
-static void check_consistency(check_context *ctx, uint64_t m, uint64_t n,
-                              const gov_hash *root_n)
+static void check_consistency(check_context *ctx, uint64_t m, uint64_t n, const gov_hash *root_n)
 {
     gov_hash proof[GOV_MERKLE_PROOF_MAX];
     size_t len = SIZE_MAX;
-    assert_int_equal(
-        gov_merkle_consistency_proof(ctx->suite, ctx->leaves, m, n, proof, &len), 0);
+    assert_int_equal(gov_merkle_consistency_proof(ctx->suite, ctx->leaves, m, n, proof, &len), 0);
     hash_list want = {0};
     model_subproof(ctx->suite, m, ctx->leaves, n, true, &want);
     assert_list_equal(proof, len, &want);
     gov_hash root_m;
     model_mth(ctx->suite, ctx->leaves, m, &root_m);
-    assert_true(
-        gov_merkle_verify_consistency(ctx->suite, m, n, &root_m, root_n, proof, len));
+    assert_true(gov_merkle_verify_consistency(ctx->suite, m, n, &root_m, root_n, proof, len));
     ctx->proofs_checked++;
     tamper_consistency(ctx, m, n, &root_m, root_n, &want);
     reshape_consistency(ctx, m, n, &root_m, root_n, &want);
@@ -768,9 +773,8 @@ static void run_model_checks(gov_suite suite, const char *label)
     for (size_t i = 0; i < ARRAY_LEN(large); i++) {
         check_tree(&ctx, large[i]);
     }
-    printf("# %s: %llu proofs equal to the model and verified, %llu corruptions refused\n",
-           label, (unsigned long long)ctx.proofs_checked,
-           (unsigned long long)ctx.probes_rejected);
+    printf("# %s: %llu proofs equal to the model and verified, %llu corruptions refused\n", label,
+           (unsigned long long)ctx.proofs_checked, (unsigned long long)ctx.probes_rejected);
     assert_true(ctx.proofs_checked > 0);
     assert_true(ctx.probes_rejected > ctx.proofs_checked);
     free(leaves);
@@ -860,8 +864,7 @@ static void test_vector_roots_and_frontiers(void **state)
         gov_merkle_frontier_root(suite, &tree, &got);
         assert_hash_equal(&got, &want);
         for (size_t slot = 0; slot < 3 && vector_frontiers[n][slot][0] >= 0; slot++) {
-            gov_hash node = vector_node(vector_frontiers[n][slot][0],
-                                        vector_frontiers[n][slot][1]);
+            gov_hash node = vector_node(vector_frontiers[n][slot][0], vector_frontiers[n][slot][1]);
             assert_hash_equal(&tree.frontier[slot], &node);
         }
         if (n < 8) {
@@ -886,24 +889,20 @@ static void test_vector_inclusion(void **state)
         }
         gov_hash path[GOV_MERKLE_PROOF_MAX];
         size_t len = SIZE_MAX;
-        assert_int_equal(gov_merkle_inclusion_proof(ctx.suite, leaves, vector->size,
-                                                    vector->index, path, &len),
-                         0);
+        assert_int_equal(
+            gov_merkle_inclusion_proof(ctx.suite, leaves, vector->size, vector->index, path, &len),
+            0);
         assert_list_equal(path, len, &want);
 
         gov_hash root = hash_from_hex(vector_roots[vector->size]);
-        assert_true(gov_merkle_verify_inclusion(ctx.suite, &leaves[vector->index],
-                                                vector->index, vector->size, path, len,
-                                                &root));
-        tamper_inclusion(&ctx, &leaves[vector->index], vector->index, vector->size, &want,
-                         &root);
-        reshape_inclusion(&ctx, &leaves[vector->index], vector->index, vector->size, &want,
-                          &root);
+        assert_true(gov_merkle_verify_inclusion(ctx.suite, &leaves[vector->index], vector->index,
+                                                vector->size, path, len, &root));
+        tamper_inclusion(&ctx, &leaves[vector->index], vector->index, vector->size, &want, &root);
+        reshape_inclusion(&ctx, &leaves[vector->index], vector->index, vector->size, &want, &root);
         misapply_inclusion(&ctx, vector->index, vector->size, &want, &root);
         /* [TD] sha256SomeHash as the root. */
         gov_hash some = hash_from_hex(vector_some_hash);
-        refuse_inclusion(&ctx, &leaves[vector->index], vector->index, vector->size, &want,
-                         &some);
+        refuse_inclusion(&ctx, &leaves[vector->index], vector->index, vector->size, &want, &some);
         ctx.proofs_checked++;
     }
     assert_int_equal(ctx.proofs_checked, ARRAY_LEN(vector_inclusions));
@@ -925,15 +924,14 @@ static void test_vector_consistency(void **state)
         }
         gov_hash proof[GOV_MERKLE_PROOF_MAX];
         size_t len = SIZE_MAX;
-        assert_int_equal(gov_merkle_consistency_proof(ctx.suite, leaves, vector->m,
-                                                      vector->n, proof, &len),
-                         0);
+        assert_int_equal(
+            gov_merkle_consistency_proof(ctx.suite, leaves, vector->m, vector->n, proof, &len), 0);
         assert_list_equal(proof, len, &want);
 
         gov_hash root_m = hash_from_hex(vector_roots[vector->m]);
         gov_hash root_n = hash_from_hex(vector_roots[vector->n]);
-        assert_true(gov_merkle_verify_consistency(ctx.suite, vector->m, vector->n, &root_m,
-                                                  &root_n, proof, len));
+        assert_true(gov_merkle_verify_consistency(ctx.suite, vector->m, vector->n, &root_m, &root_n,
+                                                  proof, len));
         tamper_consistency(&ctx, vector->m, vector->n, &root_m, &root_n, &want);
         reshape_consistency(&ctx, vector->m, vector->n, &root_m, &root_n, &want);
         misapply_consistency(&ctx, vector->m, vector->n, &root_m, &root_n, &want);
@@ -1010,8 +1008,8 @@ static void test_rfc6962_examples(void **state)
     for (int i = 0; i < 3; i++) {
         node[6 + i] = vector_node(1, i); /* g, h, i */
     }
-    node[9] = vector_node(0, 6);  /* j = d6 */
-    node[10] = vector_node(2, 0); /* k */
+    node[9] = vector_node(0, 6);                                /* j = d6 */
+    node[10] = vector_node(2, 0);                               /* k */
     gov_merkle_node_hash(suite, &node[8], &node[9], &node[11]); /* l */
 
     static const struct {
@@ -1025,11 +1023,10 @@ static void test_rfc6962_examples(void **state)
     for (size_t e = 0; e < ARRAY_LEN(examples); e++) {
         gov_hash proof[GOV_MERKLE_PROOF_MAX];
         size_t len = SIZE_MAX;
-        int rc = examples[e].consistency
-                     ? gov_merkle_consistency_proof(suite, leaves, examples[e].first, 7,
-                                                    proof, &len)
-                     : gov_merkle_inclusion_proof(suite, leaves, 7, examples[e].first,
-                                                  proof, &len);
+        int rc =
+            examples[e].consistency
+                ? gov_merkle_consistency_proof(suite, leaves, examples[e].first, 7, proof, &len)
+                : gov_merkle_inclusion_proof(suite, leaves, 7, examples[e].first, proof, &len);
         assert_int_equal(rc, 0);
         assert_int_equal(len, strlen(examples[e].names));
         for (size_t i = 0; i < len; i++) {
@@ -1051,26 +1048,19 @@ static void test_invalid_arguments(void **state)
     gov_hash some = hash_from_hex(vector_some_hash);
     const uint64_t probes[][2] = {{0, 0}, {0, 1}, {1, 0}, {2, 1}};
     for (size_t i = 0; i < ARRAY_LEN(probes); i++) {
-        assert_false(gov_merkle_verify_inclusion(suite, &some, probes[i][0], probes[i][1],
-                                                 path, 0, &empty));
+        assert_false(
+            gov_merkle_verify_inclusion(suite, &some, probes[i][0], probes[i][1], path, 0, &empty));
     }
-    assert_int_equal(gov_merkle_inclusion_proof(suite, leaves, 0, 0, path, &len),
+    assert_int_equal(gov_merkle_inclusion_proof(suite, leaves, 0, 0, path, &len), GOV_EINVAL);
+    assert_int_equal(gov_merkle_inclusion_proof(suite, leaves, 8, 8, path, &len), GOV_EINVAL);
+    assert_int_equal(gov_merkle_inclusion_proof(suite, leaves, SIZE_MAX_TREE + 1, 0, path, &len),
                      GOV_EINVAL);
-    assert_int_equal(gov_merkle_inclusion_proof(suite, leaves, 8, 8, path, &len),
-                     GOV_EINVAL);
-    assert_int_equal(
-        gov_merkle_inclusion_proof(suite, leaves, SIZE_MAX_TREE + 1, 0, path, &len),
-        GOV_EINVAL);
     /* [TD] TestTreeConsistencyProof: (6, 3) and (0, 3) are refused. */
-    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 6, 3, path, &len),
+    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 6, 3, path, &len), GOV_EINVAL);
+    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 0, 3, path, &len), GOV_EINVAL);
+    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 0, 0, path, &len), GOV_EINVAL);
+    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 1, SIZE_MAX_TREE + 1, path, &len),
                      GOV_EINVAL);
-    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 0, 3, path, &len),
-                     GOV_EINVAL);
-    assert_int_equal(gov_merkle_consistency_proof(suite, leaves, 0, 0, path, &len),
-                     GOV_EINVAL);
-    assert_int_equal(
-        gov_merkle_consistency_proof(suite, leaves, 1, SIZE_MAX_TREE + 1, path, &len),
-        GOV_EINVAL);
     /* A path longer than any tree allows is refused before it is read. */
     gov_hash root = hash_from_hex(vector_roots[1]);
     assert_false(gov_merkle_verify_inclusion(suite, &leaves[0], 0, 1, path,
@@ -1134,8 +1124,7 @@ static void uniform_path(const uniform_tree *u, uint64_t m, uint64_t n, hash_lis
     list_append(out, &other);
 }
 
-static void uniform_subproof(const uniform_tree *u, uint64_t m, uint64_t n, bool b,
-                             hash_list *out)
+static void uniform_subproof(const uniform_tree *u, uint64_t m, uint64_t n, bool b, hash_list *out)
 {
     gov_hash other;
     if (m == n) {
@@ -1196,8 +1185,8 @@ static void test_huge_trees(void **state)
         hash_list path = {0};
         uniform_path(&u, index, n, &path);
         assert_true(path.len <= GOV_MERKLE_PROOF_MAX);
-        assert_true(gov_merkle_verify_inclusion(ctx.suite, &u.perfect[0], index, n,
-                                                path.hashes, path.len, &root_n));
+        assert_true(gov_merkle_verify_inclusion(ctx.suite, &u.perfect[0], index, n, path.hashes,
+                                                path.len, &root_n));
         /* With equal leaves only the shape is checked, so corrupt hashes and length. */
         tamper_inclusion(&ctx, &u.perfect[0], index, n, &path, &root_n);
         reshape_inclusion(&ctx, &u.perfect[0], index, n, &path, &root_n);
@@ -1205,8 +1194,8 @@ static void test_huge_trees(void **state)
         hash_list proof = {0};
         uniform_subproof(&u, m, n, true, &proof);
         assert_true(proof.len <= GOV_MERKLE_PROOF_MAX);
-        assert_true(gov_merkle_verify_consistency(ctx.suite, m, n, &root_m, &root_n,
-                                                  proof.hashes, proof.len));
+        assert_true(gov_merkle_verify_consistency(ctx.suite, m, n, &root_m, &root_n, proof.hashes,
+                                                  proof.len));
         tamper_consistency(&ctx, m, n, &root_m, &root_n, &proof);
         reshape_consistency(&ctx, m, n, &root_m, &root_n, &proof);
         longest = proof.len > longest ? proof.len : longest;

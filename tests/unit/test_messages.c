@@ -17,6 +17,7 @@
 #include "govchain/crypto.h"
 #include "govchain/error.h"
 #include "govchain/messages.h"
+#include "govchain/quorum.h"
 #include "tests/unit/test_util.h"
 
 enum { VALIDATORS = 7 }; /* f = 2, quorum 5 */
@@ -61,8 +62,7 @@ static void signed_vote(cluster *c, gov_pbft_type type, uint64_t view, uint64_t 
     message.body.phase.height = height;
     message.body.phase.sender = validator;
     message.body.phase.digest = *digest;
-    assert_int_equal(gov_pbft_message_sign(&message, c->private_keys[validator],
-                                           &c->set.chain_id),
+    assert_int_equal(gov_pbft_message_sign(&message, c->private_keys[validator], &c->set.chain_id),
                      0);
     assert_true(gov_pbft_message_signature_valid(&message, &c->set));
     memcpy(signature, message.body.phase.signature, GOV_SIGNATURE_LEN);
@@ -132,15 +132,14 @@ static void check_commit_cert(gov_suite suite)
 
     bad = cert; /* prepares are not commits */
     for (uint32_t i = 0; i < bad.votes_count; i++) {
-        signed_vote(&c, GOV_PBFT_PREPARE, bad.view, bad.height, &bad.digest,
-                    bad.votes[i].validator, bad.votes[i].signature);
+        signed_vote(&c, GOV_PBFT_PREPARE, bad.view, bad.height, &bad.digest, bad.votes[i].validator,
+                    bad.votes[i].signature);
     }
     assert_int_equal(gov_commit_cert_verify(&bad, &c.set, why, sizeof(why)), GOV_EBADSIG);
 
     gov_validator_set other_chain = c.set;
     other_chain.chain_id.bytes[31] ^= 1;
-    assert_int_equal(gov_commit_cert_verify(&cert, &other_chain, why, sizeof(why)),
-                     GOV_EBADSIG);
+    assert_int_equal(gov_commit_cert_verify(&cert, &other_chain, why, sizeof(why)), GOV_EBADSIG);
     cluster_free(&c);
 }
 
@@ -272,6 +271,76 @@ static void test_message_signatures(void **state)
     cluster_free(&c);
 }
 
+static void test_quorum_arithmetic(void **state)
+{
+    (void)state;
+    /* n, f, q, prepares in a prepared certificate */
+    static const uint32_t table[][4] = {
+        {4, 1, 3, 2}, {5, 1, 4, 3}, {6, 1, 4, 3},  {7, 2, 5, 4},
+        {8, 2, 6, 5}, {9, 2, 6, 5}, {10, 3, 7, 6}, {64, 21, 43, 42},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        gov_validator_set set = {.count = table[i][0]};
+        assert_int_equal(gov_validator_set_faults(&set), table[i][1]);
+        assert_int_equal(gov_validator_set_quorum(&set), table[i][2]);
+        assert_int_equal(gov_quorum_prepares(table[i][0]), table[i][3]);
+    }
+    /* Two quorums share a correct validator, and the correct ones form a quorum. */
+    for (uint32_t n = 4; n <= GOV_VALIDATORS_MAX; n++) {
+        uint32_t f = gov_quorum_faults(n);
+        uint32_t q = gov_quorum_size(n);
+        assert_true(2 * q - n >= f + 1);
+        assert_true(q <= n - f);
+        /* A prepared certificate (primary + prepares) is itself a quorum. */
+        assert_int_equal(1 + gov_quorum_prepares(n), q);
+    }
+}
+
+/* With n = 6 (f = 1, q = 4) a Byzantine primary could otherwise pair a commit
+ * certificate for one block with a prepared certificate of "2f" prepares for another
+ * in the same view: the primary plus replicas 4 and 5 are only three validators, who
+ * need not include a correct one that committed. Such a certificate must be refused. */
+static void test_prepared_cert_needs_a_quorum(void **state)
+{
+    (void)state;
+    gov_private_key *private_keys[6];
+    gov_public_key *public_keys[6];
+    for (int i = 0; i < 6; i++) {
+        uint8_t bytes[GOV_PUBLIC_KEY_LEN];
+        assert_int_equal(gov_private_key_generate(GOV_SUITE_P256_SHA256, &private_keys[i]), 0);
+        gov_private_key_public(private_keys[i], bytes);
+        assert_int_equal(gov_public_key_parse(GOV_SUITE_P256_SHA256, bytes, &public_keys[i]), 0);
+    }
+    cluster c;
+    memset(&c, 0, sizeof(c));
+    c.set = (gov_validator_set){.suite = GOV_SUITE_P256_SHA256, .count = 6, .keys = public_keys};
+    memcpy(c.private_keys, private_keys, sizeof(private_keys));
+    memset(c.set.chain_id.bytes, 0x42, GOV_HASH_LEN);
+
+    gov_prepared_cert cert;
+    memset(&cert, 0, sizeof(cert));
+    cert.view = 6; /* primary 0 */
+    cert.height = 10;
+    memset(cert.digest.bytes, 0xee, GOV_HASH_LEN);
+    signed_vote(&c, GOV_PBFT_PRE_PREPARE, cert.view, cert.height, &cert.digest, 0,
+                cert.pre_prepare_signature);
+    for (uint32_t i = 0; i < 3; i++) {
+        cert.prepares[i].validator = 3 + i;
+        signed_vote(&c, GOV_PBFT_PREPARE, cert.view, cert.height, &cert.digest, 3 + i,
+                    cert.prepares[i].signature);
+    }
+    char why[256];
+    cert.prepares_count = 2; /* replicas 3 and 4: the "2f" of the paper */
+    assert_int_equal(gov_prepared_cert_verify(&cert, &c.set, why, sizeof(why)), GOV_EINVAL);
+    assert_non_null(strstr(why, "2 prepares, 3 are needed"));
+    cert.prepares_count = 3; /* q - 1 */
+    assert_int_equal(gov_prepared_cert_verify(&cert, &c.set, why, sizeof(why)), 0);
+    for (int i = 0; i < 6; i++) {
+        gov_private_key_free(private_keys[i]);
+        gov_public_key_free(public_keys[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_commit_cert_sm2),
         cmocka_unit_test(test_prepared_cert),
         cmocka_unit_test(test_message_signatures),
+        cmocka_unit_test(test_quorum_arithmetic),
+        cmocka_unit_test(test_prepared_cert_needs_a_quorum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,8 +84,7 @@ uint64_t test_seed(void)
         if (seed == 0) {
             seed = 1;
         }
-        fprintf(stderr, "# property tests use GOV_TEST_SEED=%llu\n",
-                (unsigned long long)seed);
+        fprintf(stderr, "# property tests use GOV_TEST_SEED=%llu\n", (unsigned long long)seed);
         chosen = 1;
     }
     return seed;

@@ -166,8 +166,8 @@ void random_commit_cert(uint64_t *rng, gov_commit_cert *cert, uint64_t height)
     cert->votes_count = random_votes(rng, cert->votes);
 }
 
-void random_view_change(uint64_t *rng, gov_pbft_view_change *view_change,
-                               uint64_t new_view, uint32_t sender)
+void random_view_change(uint64_t *rng, gov_pbft_view_change *view_change, uint64_t new_view,
+                        uint32_t sender)
 {
     memset(view_change, 0, sizeof(*view_change));
     view_change->new_view = new_view;
@@ -220,8 +220,8 @@ void random_message(uint64_t *rng, gov_pbft_message *message)
     new_view->view = 1 + random_below(rng, 1000);
     new_view->sender = (uint32_t)random_below(rng, GOV_VALIDATORS_MAX);
     new_view->view_changes_count = (uint32_t)random_below(rng, 5);
-    new_view->view_changes = calloc(new_view->view_changes_count + 1,
-                                    sizeof(*new_view->view_changes));
+    new_view->view_changes =
+        calloc(new_view->view_changes_count + 1, sizeof(*new_view->view_changes));
     for (uint32_t i = 0; i < new_view->view_changes_count; i++) {
         random_view_change(rng, &new_view->view_changes[i], new_view->view, i * 3 + 1);
     }
@@ -234,4 +234,3 @@ void random_message(uint64_t *rng, gov_pbft_message *message)
     }
     test_random_bytes(rng, new_view->signature, GOV_SIGNATURE_LEN);
 }
-
