@@ -500,6 +500,7 @@ static void test_error_paths_name_list_elements(void **state)
     uint64_t rng = test_seed();
     gov_block block;
     random_block(&rng, &block, 0);
+    free(block.txs);
     block.txs_count = 3;
     block.header.tx_count = 3;
     block.txs = calloc(3, sizeof(gov_tx));
