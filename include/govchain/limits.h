@@ -63,6 +63,12 @@ enum gov_limits {
     GOV_VIEW_CHANGE_BYTES_MAX = 256 + 2 * GOV_CERT_BYTES_MAX,
     GOV_MESSAGE_BYTES_MAX =
         GOV_BLOCK_BYTES_MAX + 1024 + GOV_VALIDATORS_MAX * GOV_VIEW_CHANGE_BYTES_MAX,
+
+    /* Key-value store (DESIGN §5). Keys are a one-byte prefix and a few hashes or
+     * identifiers; a value is at most a block with its certificate. Anything larger is a
+     * bug, refused before it reaches the store. */
+    GOV_KV_KEY_BYTES_MAX = 1024,
+    GOV_KV_VALUE_BYTES_MAX = 64 * 1024 * 1024,
 };
 
 _Static_assert(GOV_VALIDATORS_MIN >= 4, "PBFT needs n >= 3f + 1 with f >= 1");

@@ -1,0 +1,63 @@
+/*
+ * Internals shared by the key-value store's files (ledger/kv*.c); not part of the public
+ * interface in include/govchain/kv.h.
+ *
+ * The dispatch functions in ledger/kv.c are the edge of the store: they check every key,
+ * value and batch against the limits, so the implementations behind kv->ops assert
+ * instead. The sorted map in ledger/kv_memory.c (a skip list) holds the in-memory
+ * store's entries and the overlay's pending entries; only the overlay keeps tombstones.
+ */
+#ifndef GOVCHAIN_KV_INTERNAL_H
+#define GOVCHAIN_KV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "govchain/kv.h"
+
+/* Bytewise order, shorter first on a tie: <0, 0 or >0 like memcmp. */
+int gov_kv_key_compare(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
+bool gov_kv_key_has_prefix(const uint8_t *key, size_t key_len, const uint8_t *prefix,
+                           size_t prefix_len);
+/* The larger of prefix and start (start NULL counts as the empty key): where a scan
+ * begins. */
+void gov_kv_scan_begin(const uint8_t *prefix, size_t prefix_len, const uint8_t *start,
+                       size_t start_len, const uint8_t **begin, size_t *begin_len);
+/* A heap copy of len bytes (never NULL for len 0), or NULL when out of memory. */
+uint8_t *gov_kv_copy_bytes(const void *bytes, size_t len);
+
+/* The skip list's height limit: with each level kept by a quarter of the nodes, 16
+ * levels index 4^16 entries before searches start to slow down. */
+#define GOV_KV_MAP_LEVELS 16
+
+typedef struct gov_kv_node gov_kv_node;
+struct gov_kv_node {
+    const uint8_t *key; /* stored inside the node's own allocation */
+    size_t key_len;
+    uint8_t *value; /* NULL exactly when deleted */
+    size_t value_len;
+    bool deleted;        /* a tombstone: the overlay hides the base's entry */
+    unsigned levels;     /* 1 .. GOV_KV_MAP_LEVELS */
+    gov_kv_node *next[]; /* next[0] is the next entry in key order */
+};
+
+/* Entries sorted by key, each key once, in a skip list; all keys and values owned. */
+typedef struct {
+    gov_kv_node *head[GOV_KV_MAP_LEVELS];
+    unsigned levels; /* levels in use */
+    size_t count;    /* entries, tombstones included */
+    uint64_t random; /* chooses node heights; fixed seed, so the map is deterministic */
+} gov_kv_map;
+
+void gov_kv_map_init(gov_kv_map *map);
+void gov_kv_map_free(gov_kv_map *map);
+/* The first entry whose key is >= key, or NULL; entry->next[0] is the one after it. */
+const gov_kv_node *gov_kv_map_seek(const gov_kv_map *map, const uint8_t *key, size_t key_len);
+/* The entry with exactly this key, or NULL. */
+const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, size_t key_len);
+/* Applies the batch; later operations on the same key win. A DELETE removes the key, or
+ * with keep_tombstones records a tombstone. GOV_ENOMEM leaves the map unchanged. */
+int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombstones);
+
+#endif

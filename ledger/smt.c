@@ -1,0 +1,438 @@
+/*
+ * The state commitment: a compressed sparse Merkle tree over 256-bit keys. The contract
+ * is include/govchain/smt.h; docs/state.md describes the format for independent
+ * verifiers.
+ *
+ * Design notes.
+ *
+ * 1. Definitions. Bit i of a key is bit (7 - i % 8) of byte i / 8: most significant
+ *    bit first, 0 goes left. The node at depth d on key k's path is the subtree of the
+ *    keys that share k's first d bits. EMPTY is 32 zero bytes, LEAF(k, v) =
+ *    H(0x00 || k || v), INTERNAL(l, r) = H(0x01 || l || r). A subtree holding no key is
+ *    EMPTY, one holding exactly one key is that key's LEAF, any other is INTERNAL. So a
+ *    leaf sits at the first depth where its key is alone, and a set of pairs has exactly
+ *    one tree (canonical form), whatever the order of the writes that built it.
+ *
+ * 2. Storage. Every node except EMPTY is stored under 'N' || its hash, encoded as the
+ *    canonical msgpack array [tag, a, b]: [0, key, value_hash] for a leaf, [1, left,
+ *    right] for an internal node. A node's key is its hash, so nodes are never changed
+ *    or deleted and every earlier root stays readable. EMPTY is never stored or looked
+ *    up: a path that reaches it simply ends.
+ *
+ * 3. Reading a node (read_node) trusts nothing: a missing node, an encoding that does
+ *    not decode strictly, or one whose hash H(tag || a || b) is not the hash it was
+ *    looked up by, is a corrupted store and fails with GOV_EIO naming the node's hash.
+ *    Two structural checks come with the walk (walk): an internal node can never sit at
+ *    depth 256 (two keys sharing 256 bits are one key), and the leaf at depth d on k's
+ *    path must share k's first d bits. Both hold in every tree built here; the walk
+ *    checks them because update relies on them to stay inside the sibling array.
+ *
+ * 4. Walking and updating. Every operation starts with walk, which follows k's bits
+ *    from the root and records the sibling at each depth, until it reaches EMPTY, k's
+ *    own leaf, or another key k''s leaf. gov_smt_update then knows the shape of the new
+ *    path without reading anything more:
+ *      EMPTY at depth d        -> k's new leaf at depth d;
+ *      k's leaf at depth d     -> its new leaf at depth d (the same value: nothing at all);
+ *      k''s leaf at depth d    -> with p the first bit where k and k' differ (p >= d),
+ *                                 the siblings at depths d .. p-1 are EMPTY, the sibling
+ *                                 at depth p is k''s leaf, and k's leaf sits at p + 1.
+ *    It then folds from the leaf up to the root (fold), hashing one node per depth and
+ *    putting each into one batch, written once. That is depth + 1 hashes and node
+ *    writes: about log2(n) + 2 for n random keys, never 256, because an empty subtree
+ *    is a constant and is never built.
+ *
+ * 5. Verification folds the same way from what the proof says the path ends at:
+ *    LEAF(leaf_key, leaf_value_hash) or EMPTY, with siblings[depth-1] .. siblings[0],
+ *    taking left or right by the queried key's bits, and compares with the root. Only
+ *    the statement is checked first (MEMBER: the leaf is k's and holds the asked value;
+ *    OTHER_LEAF: the leaf is another key's that shares k's first depth bits; EMPTY: the
+ *    leaf fields are zero); the shape needs no check, because the root fixes it.
+ *    Since every hash commits to its node's kind and children, a path that matches
+ *    the root is, barring a hash collision, the tree's real path to depth `depth`, and
+ *    what it ends at is the tree's real node there:
+ *    - a proof that claims EMPTY or another key's leaf at a depth where the real tree
+ *      has an internal node puts EMPTY (zero) or a leaf hash where the tree has an
+ *      internal hash; the two differ (zero is no hash's output, and the 0x00 and 0x01
+ *      prefixes keep leaves and internal nodes apart), so the fold reaches another root;
+ *    - a proof that stops short of a real leaf (claiming EMPTY or OTHER_LEAF above it)
+ *      fails the same way, and so does a MEMBER proof at a non-canonical depth: k's
+ *      leaf one level deeper with an EMPTY sibling hashes to INTERNAL(leaf, EMPTY),
+ *      which is not the leaf the canonical tree holds at that depth;
+ *    - a real leaf of k' placed at the end of k's path but off k''s own path cannot
+ *      match either, since the tree never holds it there; the shared-prefix check on
+ *      OTHER_LEAF refuses such a proof without hashing, and keeps the statement
+ *      "k is absent" tied to a leaf that really occupies k's path.
+ *
+ * 6. Hashing. Each public operation makes one gov_hasher and reuses it for every node,
+ *    from a stack preimage of 65 bytes, so no hash allocates. Should the hasher not be
+ *    available (out of memory), hash_node falls back to gov_hash_bytes: the result is
+ *    the same, so verification never answers false for want of memory.
+ */
+#include "govchain/smt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "govchain/assert.h"
+#include "govchain/canon.h"
+#include "govchain/error.h"
+
+#define LEAF_TAG     0x00
+#define INTERNAL_TAG 0x01
+
+#define NODE_KEY_LEN (1 + GOV_HASH_LEN)
+/* A node encodes to exactly 70 bytes and 4 msgpack values (the array and its three
+ * elements): a stored value above these bounds is refused before msgpack-c unpacks it. */
+#define NODE_BYTES_MAX  128
+#define NODE_VALUES_MAX 4
+#define HEX_LEN         (2 * GOV_HASH_LEN + 1)
+
+/* A stored node: a is the key (leaf) or the left child, b the value hash or the right
+ * child. */
+typedef struct {
+    uint8_t tag;
+    gov_hash a;
+    gov_hash b;
+} node;
+
+/* What fold collects for gov_smt_update: the nodes to write, and one encoding buffer
+ * reused for all of them. */
+typedef struct {
+    gov_kv_batch batch;
+    gov_buf buf;
+} node_writer;
+
+static const gov_hash empty_hash;
+
+static void hash_node(gov_suite suite, gov_hasher *hasher, uint8_t tag, const gov_hash *a,
+                      const gov_hash *b, gov_hash *out)
+{
+    uint8_t preimage[1 + 2 * GOV_HASH_LEN];
+    preimage[0] = tag;
+    memcpy(preimage + 1, a->bytes, GOV_HASH_LEN);
+    memcpy(preimage + 1 + GOV_HASH_LEN, b->bytes, GOV_HASH_LEN);
+    if (hasher == NULL) {
+        gov_hash_bytes(suite, preimage, sizeof(preimage), out);
+        return;
+    }
+    gov_hasher_update(hasher, preimage, sizeof(preimage));
+    gov_hasher_final(hasher, out);
+}
+
+void gov_smt_empty_root(gov_hash *out)
+{
+    *out = empty_hash;
+}
+
+void gov_smt_leaf_hash(gov_suite suite, const gov_hash *key, const gov_hash *value_hash,
+                       gov_hash *out)
+{
+    hash_node(suite, NULL, LEAF_TAG, key, value_hash, out);
+}
+
+void gov_smt_internal_hash(gov_suite suite, const gov_hash *left, const gov_hash *right,
+                           gov_hash *out)
+{
+    hash_node(suite, NULL, INTERNAL_TAG, left, right, out);
+}
+
+static unsigned key_bit(const gov_hash *key, uint32_t index)
+{
+    return (key->bytes[index / 8] >> (7 - index % 8)) & 1u;
+}
+
+/* The index of the first bit where a and b differ; GOV_SMT_DEPTH when they are equal. */
+static uint32_t first_difference(const gov_hash *a, const gov_hash *b)
+{
+    for (uint32_t i = 0; i < GOV_HASH_LEN; i++) {
+        unsigned diff = a->bytes[i] ^ b->bytes[i];
+        if (diff != 0) {
+            uint32_t bit = 0;
+            while ((diff & 0x80u) == 0) {
+                diff <<= 1;
+                bit++;
+            }
+            return 8 * i + bit;
+        }
+    }
+    return GOV_SMT_DEPTH;
+}
+
+static void node_store_key(const gov_hash *hash, uint8_t key[NODE_KEY_LEN])
+{
+    key[0] = GOV_SMT_NODE_PREFIX;
+    memcpy(key + 1, hash->bytes, GOV_HASH_LEN);
+}
+
+static int decode_node(const uint8_t *data, size_t len, node *out, char *why, size_t why_len)
+{
+    gov_dec dec;
+    uint64_t tag = 0;
+    gov_dec_begin(&dec, data, len, NODE_BYTES_MAX, NODE_VALUES_MAX, why, why_len);
+    /* Decoder failures are sticky, so only the field names need the tag. */
+    if (gov_dec_array(&dec, "node", 3) && gov_dec_uint(&dec, "tag", INTERNAL_TAG, &tag)) {
+        bool leaf = tag == LEAF_TAG;
+        gov_dec_bin_fixed(&dec, leaf ? "key" : "left", out->a.bytes, GOV_HASH_LEN);
+        gov_dec_bin_fixed(&dec, leaf ? "value_hash" : "right", out->b.bytes, GOV_HASH_LEN);
+        gov_dec_leave(&dec);
+    }
+    out->tag = (uint8_t)tag;
+    return gov_dec_finish(&dec);
+}
+
+/* Reads and authenticates the node stored under hash (design note 3). */
+static int read_node(const gov_smt *smt, gov_hasher *hasher, const gov_hash *hash, node *out,
+                     char *why, size_t why_len)
+{
+    GOV_ASSERT(!gov_hash_is_zero(hash));
+    uint8_t key[NODE_KEY_LEN];
+    node_store_key(hash, key);
+    uint8_t *value = NULL;
+    size_t value_len = 0;
+    char hex[HEX_LEN];
+    int rc = gov_kv_get(smt->store, key, sizeof(key), &value, &value_len, why, why_len);
+    if (rc == GOV_ENOENT) {
+        gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
+        return gov_fail(why, why_len, GOV_EIO, "corrupted store: state node %s is missing", hex);
+    }
+    if (rc != 0) {
+        return rc; /* the store's own failure, with its own reason */
+    }
+    char detail[160];
+    rc = decode_node(value, value_len, out, detail, sizeof(detail));
+    free(value);
+    if (rc == GOV_ENOMEM) {
+        return gov_fail(why, why_len, rc, "out of memory decoding a state node");
+    }
+    gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
+    if (rc != 0) {
+        return gov_fail(why, why_len, GOV_EIO, "corrupted store: state node %s is malformed: %s",
+                        hex, detail);
+    }
+    gov_hash actual;
+    hash_node(smt->suite, hasher, out->tag, &out->a, &out->b, &actual);
+    if (!gov_hash_equal(&actual, hash)) {
+        return gov_fail(why, why_len, GOV_EIO,
+                        "corrupted store: state node %s holds a node of another hash", hex);
+    }
+    return 0;
+}
+
+/* Follows key's path from root to where it ends (design note 4), filling path with
+ * what a proof of key holds, and *end with the hash the path ends at. */
+static int walk(const gov_smt *smt, gov_hasher *hasher, const gov_hash *root, const gov_hash *key,
+                gov_smt_proof *path, gov_hash *end, char *why, size_t why_len)
+{
+    memset(path, 0, sizeof(*path));
+    gov_hash current = *root;
+    uint32_t depth = 0;
+    char hex[HEX_LEN];
+    for (;;) {
+        if (gov_hash_is_zero(&current)) {
+            path->kind = GOV_SMT_PROOF_EMPTY;
+            break;
+        }
+        node n;
+        int rc = read_node(smt, hasher, &current, &n, why, why_len);
+        if (rc != 0) {
+            return rc;
+        }
+        if (n.tag == LEAF_TAG) {
+            bool own = gov_hash_equal(&n.a, key);
+            if (!own && first_difference(&n.a, key) < depth) {
+                gov_hex_encode(current.bytes, GOV_HASH_LEN, hex);
+                return gov_fail(why, why_len, GOV_EIO,
+                                "corrupted store: leaf %s at depth %u is off its key's path", hex,
+                                (unsigned)depth);
+            }
+            path->kind = own ? GOV_SMT_PROOF_MEMBER : GOV_SMT_PROOF_OTHER_LEAF;
+            path->leaf_key = n.a;
+            path->leaf_value_hash = n.b;
+            break;
+        }
+        if (depth == GOV_SMT_DEPTH) {
+            gov_hex_encode(current.bytes, GOV_HASH_LEN, hex);
+            return gov_fail(why, why_len, GOV_EIO,
+                            "corrupted store: internal state node %s at depth 256", hex);
+        }
+        unsigned bit = key_bit(key, depth);
+        path->siblings[depth] = bit ? n.a : n.b;
+        current = bit ? n.b : n.a;
+        depth++;
+    }
+    path->depth = depth;
+    *end = current;
+    return 0;
+}
+
+static int put_node(node_writer *writer, uint8_t tag, const gov_hash *a, const gov_hash *b,
+                    const gov_hash *hash)
+{
+    gov_buf_reset(&writer->buf);
+    gov_enc_array(&writer->buf, 3);
+    gov_enc_uint(&writer->buf, tag);
+    gov_enc_bin(&writer->buf, a->bytes, GOV_HASH_LEN);
+    gov_enc_bin(&writer->buf, b->bytes, GOV_HASH_LEN);
+    if (!gov_buf_ok(&writer->buf)) {
+        return GOV_ENOMEM;
+    }
+    uint8_t key[NODE_KEY_LEN];
+    node_store_key(hash, key);
+    return gov_kv_batch_put(&writer->batch, key, sizeof(key), writer->buf.data, writer->buf.len);
+}
+
+/* Hashes from the node at depth `depth` on key's path (*hash on entry) up to the root
+ * (*hash on return), with siblings[depth-1] .. siblings[0]. With a writer, every
+ * internal node made on the way is also put into its batch. */
+static int fold(gov_suite suite, gov_hasher *hasher, const gov_hash *key, const gov_hash *siblings,
+                uint32_t depth, gov_hash *hash, node_writer *writer)
+{
+    for (uint32_t i = depth; i-- > 0;) {
+        const gov_hash child = *hash;
+        const gov_hash *left = key_bit(key, i) ? &siblings[i] : &child;
+        const gov_hash *right = key_bit(key, i) ? &child : &siblings[i];
+        hash_node(suite, hasher, INTERNAL_TAG, left, right, hash);
+        if (writer != NULL) {
+            int rc = put_node(writer, INTERNAL_TAG, left, right, hash);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Writes key's new leaf and every internal node above it in one batch (design note 4). */
+static int write_path(const gov_smt *smt, gov_hasher *hasher, const gov_hash *key,
+                      const gov_hash *value_hash, const gov_smt_proof *path, gov_hash *new_root,
+                      char *why, size_t why_len)
+{
+    node_writer writer;
+    gov_kv_batch_init(&writer.batch);
+    gov_buf_init(&writer.buf);
+    gov_hash hash;
+    hash_node(smt->suite, hasher, LEAF_TAG, key, value_hash, &hash);
+    int rc = put_node(&writer, LEAF_TAG, key, value_hash, &hash);
+    if (rc == 0) {
+        rc = fold(smt->suite, hasher, key, path->siblings, path->depth, &hash, &writer);
+    }
+    if (rc != 0) {
+        rc = gov_fail(why, why_len, rc, "out of memory building state nodes");
+    } else {
+        rc = gov_kv_write(smt->store, &writer.batch, why, why_len);
+    }
+    if (rc == 0) {
+        *new_root = hash;
+    }
+    gov_kv_batch_clear(&writer.batch);
+    gov_buf_free(&writer.buf);
+    return rc;
+}
+
+int gov_smt_get(const gov_smt *smt, const gov_hash *root, const gov_hash *key, bool *found,
+                gov_hash *value_hash, char *why, size_t why_len)
+{
+    GOV_ASSERT(smt != NULL && smt->store != NULL);
+    GOV_ASSERT(root != NULL && key != NULL);
+    GOV_ASSERT(found != NULL && value_hash != NULL);
+    gov_smt_proof path;
+    gov_hash end;
+    gov_hasher *hasher = gov_hasher_new(smt->suite);
+    int rc = walk(smt, hasher, root, key, &path, &end, why, why_len);
+    gov_hasher_free(hasher);
+    if (rc != 0) {
+        return rc;
+    }
+    *found = path.kind == GOV_SMT_PROOF_MEMBER;
+    *value_hash = *found ? path.leaf_value_hash : empty_hash;
+    return 0;
+}
+
+int gov_smt_update(const gov_smt *smt, const gov_hash *root, const gov_hash *key,
+                   const gov_hash *value_hash, gov_hash *new_root, char *why, size_t why_len)
+{
+    GOV_ASSERT(smt != NULL && smt->store != NULL);
+    GOV_ASSERT(root != NULL && key != NULL);
+    GOV_ASSERT(value_hash != NULL && new_root != NULL);
+    gov_smt_proof path;
+    gov_hash end;
+    gov_hasher *hasher = gov_hasher_new(smt->suite);
+    int rc = walk(smt, hasher, root, key, &path, &end, why, why_len);
+    if (rc != 0) {
+        goto out;
+    }
+    if (path.kind == GOV_SMT_PROOF_MEMBER && gov_hash_equal(&path.leaf_value_hash, value_hash)) {
+        *new_root = *root;
+        goto out;
+    }
+    if (path.kind == GOV_SMT_PROOF_OTHER_LEAF) {
+        /* walk checked that the keys agree above path.depth, and they are different
+         * keys, so split lies in path.depth .. 255 and the leaf in 1 .. 256. */
+        uint32_t split = first_difference(key, &path.leaf_key);
+        GOV_ASSERT(split >= path.depth);
+        GOV_ASSERT(split < GOV_SMT_DEPTH);
+        for (uint32_t i = path.depth; i < split; i++) {
+            path.siblings[i] = empty_hash;
+        }
+        path.siblings[split] = end;
+        path.depth = split + 1;
+    }
+    rc = write_path(smt, hasher, key, value_hash, &path, new_root, why, why_len);
+out:
+    gov_hasher_free(hasher);
+    return rc;
+}
+
+int gov_smt_prove(const gov_smt *smt, const gov_hash *root, const gov_hash *key,
+                  gov_smt_proof *proof, char *why, size_t why_len)
+{
+    GOV_ASSERT(smt != NULL && smt->store != NULL);
+    GOV_ASSERT(root != NULL && key != NULL && proof != NULL);
+    gov_hash end;
+    gov_hasher *hasher = gov_hasher_new(smt->suite);
+    int rc = walk(smt, hasher, root, key, proof, &end, why, why_len);
+    gov_hasher_free(hasher);
+    if (rc != 0) {
+        memset(proof, 0, sizeof(*proof));
+    }
+    return rc;
+}
+
+/* The statement checks of design note 5: does the proof claim what the caller asks? */
+static bool proof_claims(const gov_hash *key, const gov_hash *value_hash,
+                         const gov_smt_proof *proof)
+{
+    switch (proof->kind) {
+    case GOV_SMT_PROOF_MEMBER:
+        return value_hash != NULL && gov_hash_equal(&proof->leaf_key, key) &&
+               gov_hash_equal(&proof->leaf_value_hash, value_hash);
+    case GOV_SMT_PROOF_OTHER_LEAF:
+        return value_hash == NULL && !gov_hash_equal(&proof->leaf_key, key) &&
+               first_difference(&proof->leaf_key, key) >= proof->depth;
+    case GOV_SMT_PROOF_EMPTY:
+        /* The leaf fields mean nothing here; requiring zeros leaves one encoding of
+         * each proof, so that a proof's bytes cannot be varied without failing. */
+        return value_hash == NULL && gov_hash_is_zero(&proof->leaf_key) &&
+               gov_hash_is_zero(&proof->leaf_value_hash);
+    }
+    return false;
+}
+
+bool gov_smt_verify(gov_suite suite, const gov_hash *root, const gov_hash *key,
+                    const gov_hash *value_hash, const gov_smt_proof *proof)
+{
+    GOV_ASSERT(root != NULL && key != NULL && proof != NULL);
+    if (!gov_suite_valid(suite) || proof->depth > GOV_SMT_DEPTH ||
+        !proof_claims(key, value_hash, proof)) {
+        return false;
+    }
+    gov_hasher *hasher = gov_hasher_new(suite);
+    gov_hash hash = empty_hash;
+    if (proof->kind != GOV_SMT_PROOF_EMPTY) {
+        hash_node(suite, hasher, LEAF_TAG, &proof->leaf_key, &proof->leaf_value_hash, &hash);
+    }
+    int rc = fold(suite, hasher, key, proof->siblings, proof->depth, &hash, NULL);
+    gov_hasher_free(hasher);
+    GOV_ASSERT(rc == 0); /* without a writer, fold only hashes */
+    return gov_hash_equal(&hash, root);
+}
