@@ -55,6 +55,26 @@ void gov_tx_clear(gov_tx *tx)
     memset(tx, 0, sizeof(*tx));
 }
 
+int gov_tx_copy(const gov_tx *from, gov_tx *to)
+{
+    *to = *from;
+    if (from->kind != GOV_TX_ISSUE || from->payload.issue.metadata_count == 0) {
+        to->payload.issue.metadata = NULL;
+        if (from->kind == GOV_TX_ISSUE) {
+            to->payload.issue.metadata_count = 0;
+        }
+        return 0;
+    }
+    size_t size = from->payload.issue.metadata_count * sizeof(gov_metadata_entry);
+    to->payload.issue.metadata = malloc(size);
+    if (to->payload.issue.metadata == NULL) {
+        memset(to, 0, sizeof(*to));
+        return GOV_ENOMEM;
+    }
+    memcpy(to->payload.issue.metadata, from->payload.issue.metadata, size);
+    return 0;
+}
+
 void gov_block_clear(gov_block *block)
 {
     for (uint32_t i = 0; i < block->txs_count; i++) {
@@ -161,13 +181,18 @@ int gov_block_header_encode(const gov_block_header *header, gov_buf *out)
 
 int gov_block_encode(const gov_block *block, gov_buf *out)
 {
+    gov_block_encode_into(block, out);
+    return gov_buf_ok(out) ? 0 : GOV_ENOMEM;
+}
+
+void gov_block_encode_into(const gov_block *block, gov_buf *out)
+{
     gov_enc_array(out, BLOCK_FIELDS);
     gov_block_header_encode_into(&block->header, out);
     gov_enc_array(out, block->txs_count);
     for (uint32_t i = 0; i < block->txs_count; i++) {
         gov_tx_encode_into(&block->txs[i], out);
     }
-    return gov_buf_ok(out) ? 0 : GOV_ENOMEM;
 }
 
 /* Decoders --------------------------------------------------------------------------- */
@@ -353,10 +378,10 @@ int gov_block_header_decode(const uint8_t *data, size_t len, gov_block_header *o
     return rc;
 }
 
-static bool decode_block(gov_dec *dec, gov_block *out)
+bool gov_block_decode_from(gov_dec *dec, const char *field, gov_block *out)
 {
     uint32_t count = 0;
-    if (!gov_dec_array(dec, "block", BLOCK_FIELDS) ||
+    if (!gov_dec_array(dec, field, BLOCK_FIELDS) ||
         !gov_block_header_decode_from(dec, "header", &out->header) ||
         !gov_dec_array_max(dec, "txs", GOV_BLOCK_TXS_MAX, &count)) {
         return false;
@@ -387,7 +412,7 @@ int gov_block_decode(const uint8_t *data, size_t len, gov_block *out, char *why,
     gov_dec dec;
     memset(out, 0, sizeof(*out));
     gov_dec_begin(&dec, data, len, GOV_BLOCK_BYTES_MAX, GOV_BLOCK_VALUES_MAX, why, why_len);
-    decode_block(&dec, out);
+    gov_block_decode_from(&dec, "block", out);
     int rc = gov_dec_finish(&dec);
     if (rc != 0) {
         gov_block_clear(out);

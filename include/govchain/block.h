@@ -116,6 +116,8 @@ const char *gov_tx_kind_name(gov_tx_kind kind); /* "issue", "endorse", "revoke";
 int gov_tx_kind_parse(const char *name, gov_tx_kind *out);
 
 void gov_tx_clear(gov_tx *tx);
+/* A deep copy (metadata included) that the caller clears. */
+int gov_tx_copy(const gov_tx *from, gov_tx *to);
 void gov_block_clear(gov_block *block);
 
 int gov_tx_encode_body(const gov_tx *tx, gov_buf *out);
@@ -143,5 +145,7 @@ void gov_tx_encode_into(const gov_tx *tx, gov_buf *out);
 bool gov_tx_decode_from(gov_dec *dec, const char *field, gov_tx *out);
 void gov_block_header_encode_into(const gov_block_header *header, gov_buf *out);
 bool gov_block_header_decode_from(gov_dec *dec, const char *field, gov_block_header *out);
+void gov_block_encode_into(const gov_block *block, gov_buf *out);
+bool gov_block_decode_from(gov_dec *dec, const char *field, gov_block *out);
 
 #endif
