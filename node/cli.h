@@ -19,6 +19,7 @@ enum {
 
 int gov_cmd_keygen(int argc, char **argv);
 int gov_cmd_genesis(int argc, char **argv);
+int gov_cmd_replay(int argc, char **argv);
 int gov_cmd_bench(int argc, char **argv);
 
 /* Prints "govchain <command>: <message>" and "Try 'govchain <command> --help'." to

@@ -21,6 +21,7 @@ typedef struct {
 static const command commands[] = {
     {"keygen", gov_cmd_keygen, "create a signing key file and print its public key"},
     {"genesis", gov_cmd_genesis, "check a genesis file and print its hash (the chain id)"},
+    {"replay", gov_cmd_replay, "rebuild a ledger from a data directory, re-verifying all"},
     {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
 };
 

@@ -62,11 +62,11 @@ void test_chain_init(test_chain *chain)
                    0, NULL),
         "validators", validators);
     assert_non_null(root);
-    char *text = json_dumps(root, 0);
+    char *text = json_dumps(root, JSON_INDENT(2));
     json_decref(root);
     char why[512] = "";
     int rc = gov_genesis_parse(text, strlen(text), &chain->genesis, why, sizeof(why));
-    free(text);
+    chain->genesis_json = text;
     if (rc != 0) {
         fail_msg("test genesis refused: %s", why);
     }
@@ -81,6 +81,7 @@ void test_chain_free(test_chain *chain)
         gov_private_key_free(chain->validators[i]);
     }
     gov_genesis_free(chain->genesis);
+    free(chain->genesis_json);
     memset(chain, 0, sizeof(*chain));
 }
 

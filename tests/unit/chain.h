@@ -22,6 +22,7 @@ typedef struct {
     gov_private_key *departments[CHAIN_DEPARTMENTS];
     gov_private_key *validators[CHAIN_VALIDATORS];
     gov_genesis *genesis;
+    char *genesis_json; /* the genesis file's text */
     uint64_t nonce;
 } test_chain;
 
