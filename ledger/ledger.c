@@ -365,7 +365,7 @@ static int number_mismatch(const char *field, uint64_t claimed, uint64_t actual,
 
 /* The checks on a header that need no execution: chain, position, time, size. */
 static int check_header(const gov_ledger *ledger, const gov_block *block,
-                        const gov_ledger_clock *clock, char *why, size_t why_len)
+                        const gov_ledger_checks *checks, char *why, size_t why_len)
 {
     const gov_block_header *header = &block->header;
     const gov_genesis *genesis = ledger->genesis;
@@ -387,11 +387,11 @@ static int check_header(const gov_ledger *ledger, const gov_block *block,
                         header->time_ms, ledger->head.time_ms);
     }
     uint64_t skew = genesis->consensus.clock_skew_ms;
-    if (clock != NULL && clock->check_clock &&
-        (header->time_ms > clock->now_ms + skew || header->time_ms + skew < clock->now_ms)) {
+    if (checks != NULL && checks->check_clock &&
+        (header->time_ms > checks->now_ms + skew || header->time_ms + skew < checks->now_ms)) {
         return gov_fail(why, why_len, GOV_EINVAL,
                         "time_ms: %" PRIu64 " is more than %" PRIu64 " ms from local time %" PRIu64,
-                        header->time_ms, skew, clock->now_ms);
+                        header->time_ms, skew, checks->now_ms);
     }
     if (header->proposer >= genesis->validators_count) {
         return number_mismatch("proposer", header->proposer, genesis->validators_count - 1, why,
@@ -409,8 +409,8 @@ static int check_header(const gov_ledger *ledger, const gov_block *block,
 }
 
 /* Executes the block's transactions in a new pending overlay; every one must apply. */
-static int execute_block(gov_ledger *ledger, const gov_block *block, gov_hash *state_root,
-                         gov_hash *tx_ids, char *why, size_t why_len)
+static int execute_block(gov_ledger *ledger, const gov_block *block, bool signatures_checked,
+                         gov_hash *state_root, gov_hash *tx_ids, char *why, size_t why_len)
 {
     int rc = gov_kv_overlay_open(ledger->store, &ledger->pending);
     if (rc != 0) {
@@ -418,7 +418,9 @@ static int execute_block(gov_ledger *ledger, const gov_block *block, gov_hash *s
     }
     gov_state state;
     gov_state_init(&state, ledger->genesis, ledger->pending, &ledger->head.state_root);
-    gov_block_context context = {.height = block->header.height, .time_ms = block->header.time_ms};
+    gov_block_context context = {.height = block->header.height,
+                                 .time_ms = block->header.time_ms,
+                                 .signatures_checked = signatures_checked};
     for (uint32_t i = 0; i < block->txs_count && rc == 0; i++) {
         gov_reject verdict = GOV_REJECT_NONE;
         rc = gov_tx_id(ledger->genesis->suite, &block->txs[i], &tx_ids[i]);
@@ -435,7 +437,7 @@ static int execute_block(gov_ledger *ledger, const gov_block *block, gov_hash *s
     return rc;
 }
 
-int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_ledger_clock *clock,
+int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_ledger_checks *checks,
                         gov_hash *digest, char *why, size_t why_len)
 {
     int rc = refuse_if_failed(ledger, why, why_len);
@@ -443,7 +445,7 @@ int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_le
         return rc;
     }
     drop_pending(ledger);
-    rc = check_header(ledger, block, clock, why, why_len);
+    rc = check_header(ledger, block, checks, why, why_len);
     if (rc != 0) {
         return rc;
     }
@@ -459,8 +461,10 @@ int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_le
     gov_hash *tx_ids = calloc(block->txs_count + 1, sizeof(gov_hash));
     gov_hash state_root;
     if (rc == 0) {
-        rc = tx_ids == NULL ? GOV_ENOMEM
-                            : execute_block(ledger, block, &state_root, tx_ids, why, why_len);
+        rc = tx_ids == NULL
+                 ? GOV_ENOMEM
+                 : execute_block(ledger, block, checks != NULL && checks->signatures_checked,
+                                 &state_root, tx_ids, why, why_len);
     }
     gov_block expected = {.header = block->header, .txs_count = block->txs_count};
     if (rc == 0) {

@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "govchain/error.h"
 #include "govchain/genesis.h"
@@ -18,11 +20,13 @@
 #include "govchain/ledger.h"
 #include "govchain/limits.h"
 #include "govchain/replay.h"
+#include "govchain/rules.h"
 #include "node/cli.h"
 #include "node/file.h"
 #include "node/json_out.h"
 
-#define COMMAND "replay"
+#define COMMAND            "replay"
+#define VERIFY_THREADS_MAX 32
 
 static const char usage[] =
     "Usage: govchain replay --data-dir DIR --genesis FILE [--until H] [--export FILE.jsonl]\n"
@@ -111,20 +115,83 @@ static int load_genesis(const char *path, gov_genesis **out)
     return rc == 0 ? 0 : gov_cli_failure(COMMAND, "%s: %s", path, why);
 }
 
-/* Writes each replayed transaction as one JSON line. */
+/* What the replay's callbacks share: the export file, and the signature verifier. */
 typedef struct {
     FILE *file;
-    gov_suite suite;
-} exporter;
+    const gov_genesis *genesis;
+    unsigned threads;
+} replay_context;
 
+/* One verifier thread's share of a block. */
+typedef struct {
+    const gov_genesis *genesis;
+    const gov_tx *txs;
+    uint32_t count;
+    bool all_valid;
+} verify_share;
+
+static void *verify_range(void *arg)
+{
+    verify_share *share = arg;
+    share->all_valid = true;
+    for (uint32_t i = 0; i < share->count && share->all_valid; i++) {
+        share->all_valid =
+            gov_rules_check_signature(share->genesis, &share->txs[i]) == GOV_REJECT_NONE;
+    }
+    return NULL;
+}
+
+/* Signature verification is most of a replay's work, and each transaction's is
+ * independent: the block's transactions are split over one thread per core, and the
+ * ledger then executes the block without verifying them again. */
+static int verify_block(void *arg, const gov_block *block, bool *all_valid)
+{
+    replay_context *context = arg;
+    verify_share shares[VERIFY_THREADS_MAX];
+    pthread_t threads[VERIFY_THREADS_MAX];
+    unsigned count = context->threads;
+    if (block->txs_count < 2 * count) {
+        count = 1; /* not worth a thread */
+    }
+    uint32_t per = (block->txs_count + count - 1) / count;
+    unsigned started = 0;
+    for (unsigned t = 0; t < count; t++) {
+        uint32_t first = t * per;
+        shares[t] = (verify_share){
+            .genesis = context->genesis,
+            .txs = block->txs + first,
+            .count = first >= block->txs_count
+                         ? 0
+                         : (block->txs_count - first < per ? block->txs_count - first : per)};
+        if (t == 0 || pthread_create(&threads[t], NULL, verify_range, &shares[t]) != 0) {
+            continue; /* share 0, and any share without a thread, runs here */
+        }
+        started |= 1u << t;
+    }
+    for (unsigned t = 0; t < count; t++) {
+        if ((started & (1u << t)) == 0) {
+            verify_range(&shares[t]);
+        }
+    }
+    *all_valid = true;
+    for (unsigned t = 0; t < count; t++) {
+        if (started & (1u << t)) {
+            pthread_join(threads[t], NULL);
+        }
+        *all_valid = *all_valid && shares[t].all_valid;
+    }
+    return 0;
+}
+
+/* Writes each replayed transaction as one JSON line. */
 static int export_block(void *arg, const gov_block *block, const gov_hash *hash)
 {
-    exporter *out = arg;
+    replay_context *out = arg;
     if (out->file == NULL) {
         return 0;
     }
     for (uint32_t i = 0; i < block->txs_count; i++) {
-        json_t *line = gov_json_tx(out->suite, &block->txs[i]);
+        json_t *line = gov_json_tx(out->genesis->suite, &block->txs[i]);
         if (line == NULL) {
             return GOV_ENOMEM;
         }
@@ -157,7 +224,11 @@ static int run(const options *opts, gov_genesis *genesis)
     gov_kv *target_store = NULL;
     gov_ledger *source = NULL;
     gov_ledger *target = NULL;
-    exporter out = {.suite = genesis->suite};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    replay_context out = {.genesis = genesis,
+                          .threads = cores < 1                    ? 1
+                                     : cores > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX
+                                                                  : (unsigned)cores};
     int status = GOV_EXIT_FAILED;
     if (gov_kv_leveldb_open(opts->data_dir, false, &source_store, why, sizeof(why)) != 0 ||
         gov_ledger_open(genesis, source_store, &source, why, sizeof(why)) != 0 ||
@@ -173,8 +244,8 @@ static int run(const options *opts, gov_genesis *genesis)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     gov_replay_summary summary;
-    int rc =
-        gov_replay(source, target, opts->until, export_block, &out, &summary, why, sizeof(why));
+    int rc = gov_replay(source, target, opts->until, verify_block, export_block, &out, &summary,
+                        why, sizeof(why));
     double seconds = seconds_since(&start);
     if (out.file != NULL && fclose(out.file) != 0 && rc == 0) {
         rc = GOV_EIO;

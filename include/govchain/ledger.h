@@ -77,17 +77,21 @@ int gov_ledger_build(gov_ledger *ledger, uint64_t time_ms, uint32_t proposer,
                      const gov_tx *candidates, uint32_t count, gov_reject *verdicts,
                      gov_block *block, uint32_t *included, char *why, size_t why_len);
 
-/* What validation checks besides execution. */
+/* How to validate a block, besides executing it. */
 typedef struct {
     bool check_clock; /* compare the block's time with now_ms (not in replay) */
     uint64_t now_ms;
-} gov_ledger_clock;
+    /* The caller has verified every transaction's signature itself (for instance on
+     * several threads) and all were valid, so execution need not verify them again.
+     * Every other check still runs. */
+    bool signatures_checked;
+} gov_ledger_checks;
 
 /* Validates block as the next block. On success *digest is its hash. GOV_EINVAL with
  * the first failed check in why[] (e.g. "state_root: block says 3fa1..., execution gives
  * 9b2c...") when it is not valid. Nothing is written; the executed result is kept so
  * that committing the same block does not execute it again. */
-int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_ledger_clock *clock,
+int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_ledger_checks *checks,
                         gov_hash *digest, char *why, size_t why_len);
 
 /* Commits block with its commit certificate (which must verify against the validator

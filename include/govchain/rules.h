@@ -23,6 +23,7 @@
 #ifndef GOVCHAIN_RULES_H
 #define GOVCHAIN_RULES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "govchain/block.h"
@@ -70,6 +71,10 @@ const char *gov_reject_message(gov_reject reason);
 typedef struct {
     uint64_t height;
     uint64_t time_ms;
+    /* Set only when the caller verified the transaction's signature itself (with
+     * gov_rules_check_signature, e.g. on another thread) and it was valid: execution
+     * then skips that one verification, the most expensive step. */
+    bool signatures_checked;
 } gov_block_context;
 
 /* Checks tx (whose id is tx_id) against the state and, when it is allowed, applies it

@@ -234,7 +234,7 @@ static void test_validate_refuses(void **state)
     assert_int_equal(gov_ledger_build(f->ledger, 2000000, 0, txs, 2, verdicts, &block, &included,
                                       why, sizeof(why)),
                      0);
-    gov_ledger_clock clock = {.check_clock = true, .now_ms = 2000000 + 5001};
+    gov_ledger_checks clock = {.check_clock = true, .now_ms = 2000000 + 5001};
     gov_hash digest;
     assert_int_equal(gov_ledger_validate(f->ledger, &block, &clock, &digest, why, sizeof(why)),
                      GOV_EINVAL);

@@ -21,6 +21,7 @@
 #include "govchain/ledger.h"
 #include "govchain/quorum.h"
 #include "govchain/replay.h"
+#include "govchain/rules.h"
 #include "tests/unit/chain.h"
 #include "tests/unit/test_util.h"
 
@@ -98,6 +99,25 @@ static int run_replay(const fixture *f, const char *extra, char *output, size_t 
     return WEXITSTATUS(status);
 }
 
+/* A verifier as the node's is, on one thread: checks every signature with the rules'
+ * own check and counts the blocks. */
+typedef struct {
+    const gov_genesis *genesis;
+    int blocks;
+} verifier;
+
+static int verify_all(void *arg, const gov_block *block, bool *all_valid)
+{
+    verifier *v = arg;
+    *all_valid = true;
+    for (uint32_t i = 0; i < block->txs_count; i++) {
+        *all_valid =
+            *all_valid && gov_rules_check_signature(v->genesis, &block->txs[i]) == GOV_REJECT_NONE;
+    }
+    v->blocks++;
+    return 0;
+}
+
 static void test_replay_library(void **state)
 {
     fixture *f = *state;
@@ -109,11 +129,15 @@ static void test_replay_library(void **state)
     assert_int_equal(gov_kv_memory_open(&target_store), 0);
     assert_int_equal(gov_ledger_open(f->chain.genesis, target_store, &target, why, sizeof(why)), 0);
     gov_replay_summary summary;
-    assert_int_equal(gov_replay(source, target, 2, NULL, NULL, &summary, why, sizeof(why)), 0);
+    verifier verified = {.genesis = f->chain.genesis};
+    assert_int_equal(gov_replay(source, target, 2, NULL, NULL, NULL, &summary, why, sizeof(why)),
+                     0);
     assert_int_equal(summary.blocks, 2);
     assert_int_equal(summary.height, 2);
-    assert_int_equal(gov_replay(source, target, 0, NULL, NULL, &summary, why, sizeof(why)), 0);
+    assert_int_equal(
+        gov_replay(source, target, 0, verify_all, NULL, &verified, &summary, why, sizeof(why)), 0);
     assert_int_equal(summary.blocks, BLOCKS - 2);
+    assert_int_equal(verified.blocks, BLOCKS - 2);
     assert_int_equal(summary.transactions, (BLOCKS - 2) * TXS_PER_BLOCK);
     const gov_ledger_head *ours = gov_ledger_head_get(target);
     const gov_ledger_head *theirs = gov_ledger_head_get(source);

@@ -458,6 +458,36 @@ static void test_state_encoding(void **state)
     gov_doc_state_clear(&doc_state);
 }
 
+/* signatures_checked skips only the signature's verification: a caller that set it
+ * vouches for the signature, every other check still runs. */
+static void test_signatures_checked(void **state)
+{
+    fixture *f = *state;
+    char why[256];
+    const row issue = {"issue", MARKET, GOV_TX_ISSUE, 'a',           "licence",      1,
+                       0,       0,      T0,           BAD_SIGNATURE, GOV_REJECT_NONE};
+    gov_tx tx, prev;
+    memset(&prev, 0, sizeof(prev));
+    make_tx(f, &issue, &prev, &tx);
+    gov_hash tx_id;
+    assert_int_equal(gov_tx_id(GOV_SUITE_P256_SHA256, &tx, &tx_id), 0);
+    gov_block_context checked = {.height = 1, .time_ms = T0, .signatures_checked = true};
+    gov_reject verdict;
+    tx.key_index = 7;
+    assert_int_equal(
+        gov_rules_execute(&f->state, &checked, 0, &tx, &tx_id, &verdict, why, sizeof(why)), 0);
+    assert_int_equal(verdict, GOV_REJECT_UNKNOWN_KEY);
+    tx.key_index = 0;
+    gov_block_context unchecked = {.height = 1, .time_ms = T0};
+    assert_int_equal(
+        gov_rules_execute(&f->state, &unchecked, 0, &tx, &tx_id, &verdict, why, sizeof(why)), 0);
+    assert_int_equal(verdict, GOV_REJECT_BAD_SIGNATURE);
+    assert_int_equal(gov_rules_check_signature(f->genesis, &tx), GOV_REJECT_BAD_SIGNATURE);
+    assert_int_equal(
+        gov_rules_execute(&f->state, &checked, 0, &tx, &tx_id, &verdict, why, sizeof(why)), 0);
+    assert_int_equal(verdict, GOV_REJECT_NONE);
+}
+
 static void test_reason_codes(void **state)
 {
     (void)state;
@@ -473,6 +503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scenario, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recognition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_encoding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signatures_checked, setup, teardown),
         cmocka_unit_test(test_reason_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
