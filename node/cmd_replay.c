@@ -5,13 +5,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "govchain/error.h"
 #include "govchain/genesis.h"
@@ -24,9 +22,9 @@
 #include "node/cli.h"
 #include "node/file.h"
 #include "node/json_out.h"
+#include "node/verify_pool.h"
 
-#define COMMAND            "replay"
-#define VERIFY_THREADS_MAX 32
+#define COMMAND "replay"
 
 static const char usage[] =
     "Usage: govchain replay --data-dir DIR --genesis FILE [--until H] [--export FILE.jsonl]\n"
@@ -122,64 +120,10 @@ typedef struct {
     unsigned threads;
 } replay_context;
 
-/* One verifier thread's share of a block. */
-typedef struct {
-    const gov_genesis *genesis;
-    const gov_tx *txs;
-    uint32_t count;
-    bool all_valid;
-} verify_share;
-
-static void *verify_range(void *arg)
-{
-    verify_share *share = arg;
-    share->all_valid = true;
-    for (uint32_t i = 0; i < share->count && share->all_valid; i++) {
-        share->all_valid =
-            gov_rules_check_signature(share->genesis, &share->txs[i]) == GOV_REJECT_NONE;
-    }
-    return NULL;
-}
-
-/* Signature verification is most of a replay's work, and each transaction's is
- * independent: the block's transactions are split over one thread per core, and the
- * ledger then executes the block without verifying them again. */
 static int verify_block(void *arg, const gov_block *block, bool *all_valid)
 {
     replay_context *context = arg;
-    verify_share shares[VERIFY_THREADS_MAX];
-    pthread_t threads[VERIFY_THREADS_MAX];
-    unsigned count = context->threads;
-    if (block->txs_count < 2 * count) {
-        count = 1; /* not worth a thread */
-    }
-    uint32_t per = (block->txs_count + count - 1) / count;
-    unsigned started = 0;
-    for (unsigned t = 0; t < count; t++) {
-        uint32_t first = t * per;
-        shares[t] = (verify_share){
-            .genesis = context->genesis,
-            .txs = block->txs + first,
-            .count = first >= block->txs_count
-                         ? 0
-                         : (block->txs_count - first < per ? block->txs_count - first : per)};
-        if (t == 0 || pthread_create(&threads[t], NULL, verify_range, &shares[t]) != 0) {
-            continue; /* share 0, and any share without a thread, runs here */
-        }
-        started |= 1u << t;
-    }
-    for (unsigned t = 0; t < count; t++) {
-        if ((started & (1u << t)) == 0) {
-            verify_range(&shares[t]);
-        }
-    }
-    *all_valid = true;
-    for (unsigned t = 0; t < count; t++) {
-        if (started & (1u << t)) {
-            pthread_join(threads[t], NULL);
-        }
-        *all_valid = *all_valid && shares[t].all_valid;
-    }
+    gov_verify_block(context->genesis, block, context->threads, all_valid);
     return 0;
 }
 
@@ -224,11 +168,7 @@ static int run(const options *opts, gov_genesis *genesis)
     gov_kv *target_store = NULL;
     gov_ledger *source = NULL;
     gov_ledger *target = NULL;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    replay_context out = {.genesis = genesis,
-                          .threads = cores < 1                    ? 1
-                                     : cores > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX
-                                                                  : (unsigned)cores};
+    replay_context out = {.genesis = genesis, .threads = gov_verify_threads()};
     int status = GOV_EXIT_FAILED;
     if (gov_kv_leveldb_open(opts->data_dir, false, &source_store, why, sizeof(why)) != 0 ||
         gov_ledger_open(genesis, source_store, &source, why, sizeof(why)) != 0 ||

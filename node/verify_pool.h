@@ -1,0 +1,25 @@
+/*
+ * Transaction signatures verified on every core. Signature verification is most of the
+ * work of validating or replaying a block, and each transaction's is independent, so a
+ * block's transactions are split over one thread per core; the ledger then executes the
+ * block with `signatures_checked` and does not verify them again (govchain/rules.h).
+ */
+#ifndef GOVCHAIN_NODE_VERIFY_POOL_H
+#define GOVCHAIN_NODE_VERIFY_POOL_H
+
+#include <stdbool.h>
+
+#include "govchain/block.h"
+#include "govchain/genesis.h"
+
+#define GOV_VERIFY_THREADS_MAX 32
+
+/* The number of threads to use: the online cores, at least 1, at most the maximum. */
+unsigned gov_verify_threads(void);
+
+/* Checks every transaction of block with gov_rules_check_signature on `threads`
+ * threads; *all_valid is true when every one passed. */
+void gov_verify_block(const gov_genesis *genesis, const gov_block *block, unsigned threads,
+                      bool *all_valid);
+
+#endif
