@@ -58,14 +58,15 @@ void gov_tx_clear(gov_tx *tx)
 int gov_tx_copy(const gov_tx *from, gov_tx *to)
 {
     *to = *from;
-    if (from->kind != GOV_TX_ISSUE || from->payload.issue.metadata_count == 0) {
-        to->payload.issue.metadata = NULL;
-        if (from->kind == GOV_TX_ISSUE) {
-            to->payload.issue.metadata_count = 0;
-        }
+    /* Only an ISSUE owns memory (the payload is a union: touch nothing else). */
+    if (from->kind != GOV_TX_ISSUE) {
         return 0;
     }
+    to->payload.issue.metadata = NULL;
     size_t size = from->payload.issue.metadata_count * sizeof(gov_metadata_entry);
+    if (size == 0) {
+        return 0;
+    }
     to->payload.issue.metadata = malloc(size);
     if (to->payload.issue.metadata == NULL) {
         memset(to, 0, sizeof(*to));

@@ -8,6 +8,7 @@
  */
 #include "govchain/crypto.h"
 #include "govchain/error.h"
+#include "node/bench.h"
 #include "node/cli.h"
 
 #include <errno.h>
@@ -26,10 +27,7 @@
 #define MESSAGE_BYTES_MAX     (1 << 20)
 #define BENCH_TAG             "govchain/tx/1"
 
-typedef struct {
-    unsigned seconds;
-    size_t message_bytes;
-} bench_options;
+typedef gov_bench_options bench_options;
 
 /* What the crypto subjects work on: a fresh key and one signed message. */
 typedef struct {
@@ -56,6 +54,10 @@ static int bench_sign(gov_suite suite, const bench_options *options);
 static const subject subjects[] = {
     {"verify", "gov_verify of a signed message (tag \"" BENCH_TAG "\")", bench_verify},
     {"sign", "gov_sign of a message (tag \"" BENCH_TAG "\")", bench_sign},
+    {"apply", "records applied without signature checks, beside verifications", gov_bench_apply},
+    {"tree", "state-tree updates, beside hashes", gov_bench_tree},
+    {"commit", "blocks committed to LevelDB with sync, beside synced writes", gov_bench_commit},
+    {"replay", "transactions replayed, beside verifications on every core", gov_bench_replay},
 };
 #define SUBJECT_COUNT (sizeof(subjects) / sizeof(subjects[0]))
 

@@ -695,6 +695,34 @@ static void test_metadata_key_not_empty(void **state)
     gov_tx_clear(&tx);
 }
 
+/* A copy is the same transaction, whatever its kind: a remark's text (which shares the
+ * union with an issue's metadata pointer) is copied whole. */
+static void test_tx_copy(void **state)
+{
+    (void)state;
+    uint64_t rng = test_seed();
+    for (int round = 0; round < 200; round++) {
+        gov_tx tx, copy;
+        random_tx(&rng, &tx);
+        if (tx.kind != GOV_TX_ISSUE) {
+            memset(tx.payload.revoke.text, 'r', GOV_NOTE_LEN_MAX);
+            tx.payload.revoke.text[GOV_NOTE_LEN_MAX] = '\0';
+        }
+        assert_int_equal(gov_tx_copy(&tx, &copy), 0);
+        gov_buf a, b;
+        gov_buf_init(&a);
+        gov_buf_init(&b);
+        assert_int_equal(gov_tx_encode(&tx, &a), 0);
+        gov_tx_clear(&tx); /* the copy owns its own memory */
+        assert_int_equal(gov_tx_encode(&copy, &b), 0);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+        gov_buf_free(&a);
+        gov_buf_free(&b);
+        gov_tx_clear(&copy);
+    }
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
@@ -734,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_block_hash_is_header_hash),
         cmocka_unit_test(test_message_structure_rules),
         cmocka_unit_test(test_metadata_key_not_empty),
+        cmocka_unit_test(test_tx_copy),
         cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
