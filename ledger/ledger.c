@@ -32,6 +32,7 @@
 #include "govchain/error.h"
 #include "govchain/limits.h"
 #include "govchain/state.h"
+#include "ledger/ledger_internal.h"
 
 enum {
     HEAD_FIELDS = 7,
@@ -514,14 +515,13 @@ static int check_certificate(const gov_ledger *ledger, const gov_block *block, c
 static int stage_block(gov_ledger *ledger, const gov_block *block, const gov_commit_cert *cert,
                        const gov_ledger_head *head, char *why, size_t why_len)
 {
-    uint8_t record_key[9] = {'B'};
-    uint8_t hash_key[1 + GOV_HASH_LEN] = {'H'};
-    uint8_t height_be[8];
-    for (int i = 0; i < 8; i++) {
-        height_be[i] = (uint8_t)(head->height >> (56 - 8 * i));
-    }
-    memcpy(record_key + 1, height_be, 8);
-    memcpy(hash_key + 1, head->hash.bytes, GOV_HASH_LEN);
+    gov_store_key record_key;
+    gov_store_key_begin(&record_key, 'B');
+    gov_store_key_add_be(&record_key, head->height, GOV_KEY_HEIGHT_BYTES);
+    gov_store_key hash_key;
+    gov_store_key_begin(&hash_key, 'H');
+    gov_store_key_add(&hash_key, head->hash.bytes, GOV_HASH_LEN);
+    const uint8_t *height_be = record_key.bytes + 1;
     gov_buf record;
     gov_buf head_record;
     gov_buf_init(&record);
@@ -533,10 +533,11 @@ static int stage_block(gov_ledger *ledger, const gov_block *block, const gov_com
         rc = head_encode(ledger, head, &head_record);
     }
     if (rc == 0) {
-        rc = gov_kv_batch_put(&batch, record_key, sizeof(record_key), record.data, record.len);
+        rc = gov_kv_batch_put(&batch, record_key.bytes, record_key.len, record.data, record.len);
     }
     if (rc == 0) {
-        rc = gov_kv_batch_put(&batch, hash_key, sizeof(hash_key), height_be, sizeof(height_be));
+        rc =
+            gov_kv_batch_put(&batch, hash_key.bytes, hash_key.len, height_be, GOV_KEY_HEIGHT_BYTES);
     }
     if (rc == 0) {
         rc =
@@ -599,13 +600,12 @@ int gov_ledger_block_get(gov_ledger *ledger, uint64_t height, gov_block *block,
     if (height == 0 || height > ledger->head.height) {
         return gov_fail(why, why_len, GOV_ENOENT, "no block at height %" PRIu64, height);
     }
-    uint8_t key[9] = {'B'};
-    for (int i = 0; i < 8; i++) {
-        key[1 + i] = (uint8_t)(height >> (56 - 8 * i));
-    }
+    gov_store_key key;
+    gov_store_key_begin(&key, 'B');
+    gov_store_key_add_be(&key, height, GOV_KEY_HEIGHT_BYTES);
     uint8_t *value = NULL;
     size_t value_len = 0;
-    int rc = gov_kv_get(ledger->store, key, sizeof(key), &value, &value_len, why, why_len);
+    int rc = gov_kv_get(ledger->store, key.bytes, key.len, &value, &value_len, why, why_len);
     if (rc == GOV_ENOENT) {
         return gov_fail(why, why_len, GOV_EIO, "block %" PRIu64 " is missing from the store",
                         height);

@@ -39,19 +39,18 @@
 #include "govchain/assert.h"
 #include "govchain/canon.h"
 #include "govchain/error.h"
+#include "ledger/ledger_internal.h"
 #include "govchain/limits.h"
 
 enum {
-    HEIGHT_BYTES = 8,
-    INDEX_BYTES = 4,
-    DEPARTMENT_BYTES = 2,
+    HEIGHT_BYTES = GOV_KEY_HEIGHT_BYTES,
+    INDEX_BYTES = GOV_KEY_INDEX_BYTES,
+    DEPARTMENT_BYTES = GOV_KEY_DEPARTMENT_BYTES,
     POSITION_BYTES = HEIGHT_BYTES + INDEX_BYTES,
     /* The fixed lengths of invariant 1. */
     HISTORY_KEY_LEN = 1 + GOV_HASH_LEN + POSITION_BYTES,
     SUBJECT_KEY_LEN = 1 + 2 * GOV_HASH_LEN,
     DEPARTMENT_KEY_LEN = 1 + DEPARTMENT_BYTES + POSITION_BYTES,
-    /* The longest key built here, with room for the 0x00 of "after". */
-    KEY_BYTES_MAX = 1 + 2 * GOV_HASH_LEN + 1,
     /* A 'T' value: [height, index], at most 1 + 9 + 5 bytes and three msgpack values. */
     TX_PLACE_BYTES_MAX = 16,
     TX_PLACE_VALUES_MAX = 3,
@@ -80,40 +79,6 @@ void gov_query_doc_change_clear(gov_query_doc_change *change)
 }
 
 /* Keys ---------------------------------------------------------------------------------- */
-
-typedef struct {
-    uint8_t bytes[KEY_BYTES_MAX];
-    size_t len;
-} query_key;
-
-static void key_begin(query_key *key, char prefix)
-{
-    key->bytes[0] = (uint8_t)prefix;
-    key->len = 1;
-}
-
-static void key_add(query_key *key, const void *data, size_t len)
-{
-    GOV_ASSERT(key->len + len <= KEY_BYTES_MAX);
-    memcpy(key->bytes + key->len, data, len);
-    key->len += len;
-}
-
-static void key_add_be(query_key *key, uint64_t value, size_t width)
-{
-    GOV_ASSERT(width <= 8);
-    uint8_t bytes[8];
-    for (size_t i = 0; i < width; i++) {
-        bytes[i] = (uint8_t)(value >> (8 * (width - 1 - i)));
-    }
-    key_add(key, bytes, width);
-}
-
-/* The least key after a fixed-length key (see the design note). */
-static void key_add_successor(query_key *key)
-{
-    key_add(key, "", 1);
-}
 
 static uint64_t read_be(const uint8_t *bytes, size_t width)
 {
@@ -164,9 +129,9 @@ int gov_query_doc(const gov_ledger *ledger, const gov_hash *doc_hash, gov_doc_st
 {
     memset(state, 0, sizeof(*state));
     *found = false;
-    query_key key;
-    key_begin(&key, 'D');
-    key_add(&key, doc_hash->bytes, GOV_HASH_LEN);
+    gov_store_key key;
+    gov_store_key_begin(&key, 'D');
+    gov_store_key_add(&key, doc_hash->bytes, GOV_HASH_LEN);
     uint8_t *value = NULL;
     size_t value_len = 0;
     int rc =
@@ -290,14 +255,14 @@ int gov_query_doc_history(const gov_ledger *ledger, const gov_hash *doc_hash,
     if (rc != 0) {
         return rc;
     }
-    query_key prefix;
-    key_begin(&prefix, 'Y');
-    key_add(&prefix, doc_hash->bytes, GOV_HASH_LEN);
-    query_key start = prefix;
+    gov_store_key prefix;
+    gov_store_key_begin(&prefix, 'Y');
+    gov_store_key_add(&prefix, doc_hash->bytes, GOV_HASH_LEN);
+    gov_store_key start = prefix;
     if (after != NULL) {
-        key_add_be(&start, after->height, HEIGHT_BYTES);
-        key_add_be(&start, after->index, INDEX_BYTES);
-        key_add_successor(&start);
+        gov_store_key_add_be(&start, after->height, HEIGHT_BYTES);
+        gov_store_key_add_be(&start, after->index, INDEX_BYTES);
+        gov_store_key_add_successor(&start);
     }
     history_scan scan = {doc_hash, limit, out, page, why, why_len};
     rc = gov_kv_scan(gov_ledger_store(ledger), prefix.bytes, prefix.len, start.bytes, start.len,
@@ -354,9 +319,9 @@ int gov_query_doc_at(const gov_ledger *ledger, const gov_hash *doc_hash, uint64_
         return gov_fail(why, why_len, GOV_ENOENT, "height %" PRIu64 " is above the head %" PRIu64,
                         height, head);
     }
-    query_key prefix;
-    key_begin(&prefix, 'Y');
-    key_add(&prefix, doc_hash->bytes, GOV_HASH_LEN);
+    gov_store_key prefix;
+    gov_store_key_begin(&prefix, 'Y');
+    gov_store_key_add(&prefix, doc_hash->bytes, GOV_HASH_LEN);
     as_of_scan scan = {.doc_hash = doc_hash, .height = height, .why = why, .why_len = why_len};
     gov_buf_init(&scan.key);
     gov_buf_init(&scan.value);
@@ -404,9 +369,9 @@ static int tx_place_decode(const uint8_t *value, size_t value_len, const gov_has
 static int tx_place_get(const gov_ledger *ledger, const gov_hash *tx_id, gov_ledger_position *at,
                         char *why, size_t why_len)
 {
-    query_key key;
-    key_begin(&key, 'T');
-    key_add(&key, tx_id->bytes, GOV_HASH_LEN);
+    gov_store_key key;
+    gov_store_key_begin(&key, 'T');
+    gov_store_key_add(&key, tx_id->bytes, GOV_HASH_LEN);
     uint8_t *value = NULL;
     size_t value_len = 0;
     int rc =
@@ -525,13 +490,13 @@ int gov_query_docs_by_subject(const gov_ledger *ledger, const gov_hash *subject_
     if (rc != 0) {
         return rc;
     }
-    query_key prefix;
-    key_begin(&prefix, 'S');
-    key_add(&prefix, subject_ref->bytes, GOV_HASH_LEN);
-    query_key start = prefix;
+    gov_store_key prefix;
+    gov_store_key_begin(&prefix, 'S');
+    gov_store_key_add(&prefix, subject_ref->bytes, GOV_HASH_LEN);
+    gov_store_key start = prefix;
     if (after != NULL) {
-        key_add(&start, after->bytes, GOV_HASH_LEN);
-        key_add_successor(&start);
+        gov_store_key_add(&start, after->bytes, GOV_HASH_LEN);
+        gov_store_key_add_successor(&start);
     }
     subject_scan scan = {limit, out, page, why, why_len};
     rc = gov_kv_scan(gov_ledger_store(ledger), prefix.bytes, prefix.len, start.bytes, start.len,
@@ -581,16 +546,16 @@ static int department_visit(void *arg, const uint8_t *key, size_t key_len, const
 
 /* Where a page of department txs starts: the range's start, or just after `after` when
  * that lies inside the range. */
-static void department_start(query_key *start, uint64_t from_height,
+static void department_start(gov_store_key *start, uint64_t from_height,
                              const gov_ledger_position *after)
 {
     if (after != NULL && after->height >= from_height) {
-        key_add_be(start, after->height, HEIGHT_BYTES);
-        key_add_be(start, after->index, INDEX_BYTES);
-        key_add_successor(start);
+        gov_store_key_add_be(start, after->height, HEIGHT_BYTES);
+        gov_store_key_add_be(start, after->index, INDEX_BYTES);
+        gov_store_key_add_successor(start);
     } else {
-        key_add_be(start, from_height, HEIGHT_BYTES);
-        key_add_be(start, 0, INDEX_BYTES);
+        gov_store_key_add_be(start, from_height, HEIGHT_BYTES);
+        gov_store_key_add_be(start, 0, INDEX_BYTES);
     }
 }
 
@@ -612,10 +577,10 @@ int gov_query_department_txs(const gov_ledger *ledger, const char *department, u
     if (index < 0) {
         return gov_fail(why, why_len, GOV_ENOENT, "no department \"%s\" in genesis", department);
     }
-    query_key prefix;
-    key_begin(&prefix, 'I');
-    key_add_be(&prefix, (uint64_t)index, DEPARTMENT_BYTES);
-    query_key start = prefix;
+    gov_store_key prefix;
+    gov_store_key_begin(&prefix, 'I');
+    gov_store_key_add_be(&prefix, (uint64_t)index, DEPARTMENT_BYTES);
+    gov_store_key start = prefix;
     department_start(&start, from_height, after);
     department_scan scan = {to_height, limit, out, page, why, why_len};
     rc = gov_kv_scan(gov_ledger_store(ledger), prefix.bytes, prefix.len, start.bytes, start.len,

@@ -16,6 +16,7 @@
 #include "govchain/assert.h"
 #include "govchain/canon.h"
 #include "govchain/error.h"
+#include "ledger/ledger_internal.h"
 #include "govchain/limits.h"
 
 enum {
@@ -26,7 +27,6 @@ enum {
     /* Enough for every department's endorsement with room to spare. */
     STATE_BYTES_MAX = 1024 + GOV_DEPARTMENTS_MAX * 96,
     STATE_VALUES_MAX = 64 + GOV_DEPARTMENTS_MAX * 6,
-    KEY_BYTES_MAX = 1 + 2 * GOV_HASH_LEN + 12,
 };
 
 const char *gov_doc_status_name(gov_doc_status status)
@@ -282,33 +282,6 @@ bool gov_doc_recognised(const gov_genesis *genesis, const gov_doc_state *state)
 
 /* Store entries ----------------------------------------------------------------------------- */
 
-typedef struct {
-    uint8_t bytes[KEY_BYTES_MAX];
-    size_t len;
-} store_key;
-
-static void key_begin(store_key *key, char prefix)
-{
-    key->bytes[0] = (uint8_t)prefix;
-    key->len = 1;
-}
-
-static void key_add(store_key *key, const void *data, size_t len)
-{
-    GOV_ASSERT(key->len + len <= KEY_BYTES_MAX);
-    memcpy(key->bytes + key->len, data, len);
-    key->len += len;
-}
-
-static void key_add_be(store_key *key, uint64_t value, size_t width)
-{
-    uint8_t bytes[8];
-    for (size_t i = 0; i < width; i++) {
-        bytes[i] = (uint8_t)(value >> (8 * (width - 1 - i)));
-    }
-    key_add(key, bytes, width);
-}
-
 void gov_state_init(gov_state *state, const gov_genesis *genesis, gov_kv *store,
                     const gov_hash *root)
 {
@@ -322,9 +295,9 @@ void gov_state_init(gov_state *state, const gov_genesis *genesis, gov_kv *store,
 int gov_state_doc_get(gov_state *state, const gov_hash *doc_hash, gov_doc_state *out, bool *found,
                       char *why, size_t why_len)
 {
-    store_key key;
-    key_begin(&key, 'D');
-    key_add(&key, doc_hash->bytes, GOV_HASH_LEN);
+    gov_store_key key;
+    gov_store_key_begin(&key, 'D');
+    gov_store_key_add(&key, doc_hash->bytes, GOV_HASH_LEN);
     uint8_t *value = NULL;
     size_t value_len = 0;
     memset(out, 0, sizeof(*out));
@@ -361,14 +334,14 @@ int gov_state_doc_put(gov_state *state, const gov_doc_state *doc, const gov_ledg
     if (rc != 0) {
         goto out;
     }
-    store_key current;
-    key_begin(&current, 'D');
-    key_add(&current, doc->doc_hash.bytes, GOV_HASH_LEN);
-    store_key history;
-    key_begin(&history, 'Y');
-    key_add(&history, doc->doc_hash.bytes, GOV_HASH_LEN);
-    key_add_be(&history, at->height, 8);
-    key_add_be(&history, at->index, 4);
+    gov_store_key current;
+    gov_store_key_begin(&current, 'D');
+    gov_store_key_add(&current, doc->doc_hash.bytes, GOV_HASH_LEN);
+    gov_store_key history;
+    gov_store_key_begin(&history, 'Y');
+    gov_store_key_add(&history, doc->doc_hash.bytes, GOV_HASH_LEN);
+    gov_store_key_add_be(&history, at->height, GOV_KEY_HEIGHT_BYTES);
+    gov_store_key_add_be(&history, at->index, GOV_KEY_INDEX_BYTES);
     gov_kv_batch batch;
     gov_kv_batch_init(&batch);
     rc = gov_kv_batch_put(&batch, current.bytes, current.len, encoded.data, encoded.len);
@@ -387,9 +360,9 @@ out:
 int gov_state_tx_seen(gov_state *state, const gov_hash *tx_id, bool *seen, char *why,
                       size_t why_len)
 {
-    store_key key;
-    key_begin(&key, 'T');
-    key_add(&key, tx_id->bytes, GOV_HASH_LEN);
+    gov_store_key key;
+    gov_store_key_begin(&key, 'T');
+    gov_store_key_add(&key, tx_id->bytes, GOV_HASH_LEN);
     uint8_t *value = NULL;
     size_t value_len = 0;
     int rc = gov_kv_get(state->store, key.bytes, key.len, &value, &value_len, why, why_len);
@@ -403,14 +376,14 @@ int gov_state_tx_put(gov_state *state, const gov_tx *tx, const gov_ledger_positi
 {
     int department = gov_genesis_department_index(state->genesis, tx->department);
     GOV_ASSERT(department >= 0);
-    store_key by_id;
-    key_begin(&by_id, 'T');
-    key_add(&by_id, at->tx_id.bytes, GOV_HASH_LEN);
-    store_key by_department;
-    key_begin(&by_department, 'I');
-    key_add_be(&by_department, (uint64_t)department, 2);
-    key_add_be(&by_department, at->height, 8);
-    key_add_be(&by_department, at->index, 4);
+    gov_store_key by_id;
+    gov_store_key_begin(&by_id, 'T');
+    gov_store_key_add(&by_id, at->tx_id.bytes, GOV_HASH_LEN);
+    gov_store_key by_department;
+    gov_store_key_begin(&by_department, 'I');
+    gov_store_key_add_be(&by_department, (uint64_t)department, GOV_KEY_DEPARTMENT_BYTES);
+    gov_store_key_add_be(&by_department, at->height, GOV_KEY_HEIGHT_BYTES);
+    gov_store_key_add_be(&by_department, at->index, GOV_KEY_INDEX_BYTES);
     gov_buf where;
     gov_buf_init(&where);
     gov_enc_array(&where, 2);
@@ -437,9 +410,9 @@ int gov_state_tx_put(gov_state *state, const gov_tx *tx, const gov_ledger_positi
 int gov_state_subject_put(gov_state *state, const gov_hash *subject_ref, const gov_hash *doc_hash,
                           char *why, size_t why_len)
 {
-    store_key key;
-    key_begin(&key, 'S');
-    key_add(&key, subject_ref->bytes, GOV_HASH_LEN);
-    key_add(&key, doc_hash->bytes, GOV_HASH_LEN);
+    gov_store_key key;
+    gov_store_key_begin(&key, 'S');
+    gov_store_key_add(&key, subject_ref->bytes, GOV_HASH_LEN);
+    gov_store_key_add(&key, doc_hash->bytes, GOV_HASH_LEN);
     return gov_kv_put(state->store, key.bytes, key.len, "", 0, why, why_len);
 }
