@@ -325,10 +325,14 @@ int gov_ledger_build(gov_ledger *ledger, uint64_t time_ms, uint32_t proposer,
     }
     gov_buf_free(&encoded);
     if (rc == 0) {
+        rc = gov_state_flush(&state, why, why_len);
+    }
+    if (rc == 0) {
         block->header.time_ms = context.time_ms;
         block->header.proposer = proposer;
         rc = finish_header(ledger, block, tx_ids, &state.root);
     }
+    gov_state_clear(&state);
     if (rc == 0) {
         rc = gov_block_hash(ledger->genesis->suite, &block->header, &ledger->pending_hash);
     }
@@ -434,7 +438,11 @@ static int execute_block(gov_ledger *ledger, const gov_block *block, bool signat
                           gov_reject_code(verdict), gov_reject_message(verdict));
         }
     }
+    if (rc == 0) {
+        rc = gov_state_flush(&state, why, why_len);
+    }
     *state_root = state.root;
+    gov_state_clear(&state);
     return rc;
 }
 

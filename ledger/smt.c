@@ -81,10 +81,9 @@
 #define INTERNAL_TAG 0x01
 
 #define NODE_KEY_LEN (1 + GOV_HASH_LEN)
-/* A node encodes to exactly 70 bytes and 4 msgpack values (the array and its three
- * elements): a stored value above these bounds is refused before msgpack-c unpacks it. */
+/* A node's canonical encoding is exactly 70 bytes (decode_node). */
 #define NODE_ENCODED_LEN (6 + 2 * GOV_HASH_LEN)
-#define HEX_LEN         (2 * GOV_HASH_LEN + 1)
+#define HEX_LEN          (2 * GOV_HASH_LEN + 1)
 
 /* A stored node: a is the key (leaf) or the left child, b the value hash or the right
  * child. */
@@ -170,11 +169,10 @@ static void node_store_key(const gov_hash *hash, uint8_t key[NODE_KEY_LEN])
  * every read of the tree takes. */
 static int decode_node(const uint8_t *data, size_t len, node *out, char *why, size_t why_len)
 {
-    if (len != NODE_ENCODED_LEN || data[0] != 0x93 || data[1] > INTERNAL_TAG ||
-        data[2] != 0xc4 || data[3] != GOV_HASH_LEN || data[4 + GOV_HASH_LEN] != 0xc4 ||
+    if (len != NODE_ENCODED_LEN || data[0] != 0x93 || data[1] > INTERNAL_TAG || data[2] != 0xc4 ||
+        data[3] != GOV_HASH_LEN || data[4 + GOV_HASH_LEN] != 0xc4 ||
         data[5 + GOV_HASH_LEN] != GOV_HASH_LEN) {
-        return gov_fail(why, why_len, GOV_EDECODE,
-                        "not the 70-byte encoding of [tag, hash, hash]");
+        return gov_fail(why, why_len, GOV_EDECODE, "not the 70-byte encoding of [tag, hash, hash]");
     }
     out->tag = data[1];
     memcpy(out->a.bytes, data + 4, GOV_HASH_LEN);
@@ -380,6 +378,231 @@ int gov_smt_update(const gov_smt *smt, const gov_hash *root, const gov_hash *key
     rc = write_path(smt, hasher, key, value_hash, &path, new_root, why, why_len);
 out:
     gov_hasher_free(hasher);
+    return rc;
+}
+
+/* Batched updates (design note 7) ------------------------------------------------------ */
+
+/* An entry being placed; stored marks an existing leaf that moves down unchanged and
+ * so needs no write (a leaf's hash does not depend on its depth). */
+typedef struct {
+    gov_hash key;
+    gov_hash value_hash;
+    bool stored;
+} placing;
+
+/* A subtree made by a batch: its hash, and whether it is a single leaf (a leaf alone
+ * under an empty sibling rises, so the parent must know). */
+typedef struct {
+    gov_hash hash;
+    bool leaf;
+} subtree;
+
+typedef struct {
+    const gov_smt *smt;
+    gov_hasher *hasher;
+    node_writer writer;
+    char *why;
+    size_t why_len;
+} batch_context;
+
+/* The first entry in e[0 .. n) whose bit `depth` is 1 (e is sorted by key). */
+static size_t partition_point(const placing *e, size_t n, uint32_t depth)
+{
+    size_t low = 0;
+    size_t high = n;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (key_bit(&e[middle].key, depth) == 0) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low;
+}
+
+/* Joins two subtrees under one parent, keeping the canonical form: an empty side and a
+ * single leaf give that leaf; anything else an internal node. */
+static int join(batch_context *c, const subtree *left, const subtree *right, subtree *out)
+{
+    if (gov_hash_is_zero(&left->hash) && (right->leaf || gov_hash_is_zero(&right->hash))) {
+        *out = *right;
+        return 0;
+    }
+    if (gov_hash_is_zero(&right->hash) && left->leaf) {
+        *out = *left;
+        return 0;
+    }
+    out->leaf = false;
+    hash_node(c->smt->suite, c->hasher, INTERNAL_TAG, &left->hash, &right->hash, &out->hash);
+    return put_node(&c->writer, INTERNAL_TAG, &left->hash, &right->hash, &out->hash);
+}
+
+/* A new subtree at `depth` holding exactly e[0 .. n). */
+static int build(batch_context *c, uint32_t depth, const placing *e, size_t n, subtree *out)
+{
+    if (n == 0) {
+        *out = (subtree){.leaf = false};
+        return 0;
+    }
+    if (n == 1) {
+        out->leaf = true;
+        hash_node(c->smt->suite, c->hasher, LEAF_TAG, &e->key, &e->value_hash, &out->hash);
+        return e->stored ? 0 : put_node(&c->writer, LEAF_TAG, &e->key, &e->value_hash, &out->hash);
+    }
+    GOV_ASSERT(depth < GOV_SMT_DEPTH); /* distinct keys differ before bit 256 */
+    size_t split = partition_point(e, n, depth);
+    subtree left;
+    subtree right;
+    int rc = build(c, depth + 1, e, split, &left);
+    if (rc == 0) {
+        rc = build(c, depth + 1, e + split, n - split, &right);
+    }
+    return rc != 0 ? rc : join(c, &left, &right, out);
+}
+
+/* The existing leaf (k0, v0) and the entries e[0 .. n) under one subtree: merged in key
+ * order, a new value for k0 replacing the old one. */
+static int merge_with_leaf(batch_context *c, uint32_t depth, const node *leaf, const placing *e,
+                           size_t n, subtree *out)
+{
+    placing *merged = malloc((n + 1) * sizeof(*merged));
+    if (merged == NULL) {
+        return GOV_ENOMEM;
+    }
+    size_t count = 0;
+    bool placed = false;
+    for (size_t i = 0; i <= n; i++) {
+        int order = i < n ? memcmp(e[i].key.bytes, leaf->a.bytes, GOV_HASH_LEN) : 1;
+        if (!placed && order >= 0) {
+            placed = true;
+            if (order > 0) {
+                merged[count++] = (placing){.key = leaf->a, .value_hash = leaf->b, .stored = true};
+            }
+        }
+        if (i < n) {
+            merged[count++] = e[i];
+        }
+    }
+    int rc = build(c, depth, merged, count, out);
+    free(merged);
+    return rc;
+}
+
+/* The subtree at `depth` whose hash is `hash`, with e[0 .. n) written into it. */
+static int update_subtree(batch_context *c, const gov_hash *hash, uint32_t depth, const placing *e,
+                          size_t n, subtree *out)
+{
+    if (n == 0) {
+        /* Unchanged. Its parent, with entries on its other side, never joins it away, so
+         * whether it is a leaf does not matter here. */
+        *out = (subtree){.hash = *hash, .leaf = false};
+        return 0;
+    }
+    if (gov_hash_is_zero(hash)) {
+        return build(c, depth, e, n, out);
+    }
+    node current;
+    int rc = read_node(c->smt, c->hasher, hash, &current, c->why, c->why_len);
+    if (rc != 0) {
+        return rc;
+    }
+    if (current.tag == LEAF_TAG) {
+        if (n == 1 && gov_hash_equal(&e->key, &current.a) &&
+            gov_hash_equal(&e->value_hash, &current.b)) {
+            *out = (subtree){.hash = *hash, .leaf = true}; /* the same value again */
+            return 0;
+        }
+        rc = merge_with_leaf(c, depth, &current, e, n, out);
+        return rc == GOV_ENOMEM ? gov_fail(c->why, c->why_len, rc, "out of memory") : rc;
+    }
+    if (depth >= GOV_SMT_DEPTH) {
+        char hex[HEX_LEN];
+        gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
+        return gov_fail(c->why, c->why_len, GOV_EIO,
+                        "corrupted store: internal state node %s at depth 256", hex);
+    }
+    size_t split = partition_point(e, n, depth);
+    subtree left;
+    subtree right;
+    rc = update_subtree(c, &current.a, depth + 1, e, split, &left);
+    if (rc == 0) {
+        rc = update_subtree(c, &current.b, depth + 1, e + split, n - split, &right);
+    }
+    return rc != 0 ? rc : join(c, &left, &right, out);
+}
+
+/* An entry and where it stood, so that sorting by (key, position) is a total order and
+ * the last write of a key can win. */
+typedef struct {
+    gov_smt_entry entry;
+    size_t position;
+} positioned;
+
+static int compare_positioned(const void *a, const void *b)
+{
+    const positioned *x = a;
+    const positioned *y = b;
+    int order = memcmp(x->entry.key.bytes, y->entry.key.bytes, GOV_HASH_LEN);
+    return order != 0 ? order : (x->position > y->position) - (x->position < y->position);
+}
+
+/* entries sorted by key, one per key (the last given), into sorted[]; returns how many. */
+static size_t sort_entries(const gov_smt_entry *entries, size_t count, positioned *scratch,
+                           placing *sorted)
+{
+    for (size_t i = 0; i < count; i++) {
+        scratch[i] = (positioned){.entry = entries[i], .position = i};
+    }
+    qsort(scratch, count, sizeof(*scratch), compare_positioned);
+    size_t unique = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (unique > 0 && gov_hash_equal(&sorted[unique - 1].key, &scratch[i].entry.key)) {
+            unique--; /* a later write of the same key replaces the earlier one */
+        }
+        sorted[unique++] =
+            (placing){.key = scratch[i].entry.key, .value_hash = scratch[i].entry.value_hash};
+    }
+    return unique;
+}
+
+int gov_smt_update_many(const gov_smt *smt, const gov_hash *root, const gov_smt_entry *entries,
+                        size_t count, gov_hash *new_root, char *why, size_t why_len)
+{
+    GOV_ASSERT(smt != NULL && smt->store != NULL && root != NULL && new_root != NULL);
+    *new_root = *root;
+    if (count == 0) {
+        return 0;
+    }
+    placing *sorted = malloc(count * sizeof(*sorted));
+    positioned *scratch = malloc(count * sizeof(*scratch));
+    if (sorted == NULL || scratch == NULL) {
+        free(sorted);
+        free(scratch);
+        return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
+    }
+    size_t unique = sort_entries(entries, count, scratch, sorted);
+    free(scratch);
+    batch_context c = {
+        .smt = smt, .hasher = gov_hasher_new(smt->suite), .why = why, .why_len = why_len};
+    gov_kv_batch_init(&c.writer.batch);
+    gov_buf_init(&c.writer.buf);
+    subtree result;
+    int rc = update_subtree(&c, root, 0, sorted, unique, &result);
+    if (rc == GOV_ENOMEM) {
+        rc = gov_fail(why, why_len, rc, "out of memory building state nodes");
+    }
+    if (rc == 0 && c.writer.batch.count > 0) {
+        rc = gov_kv_write(smt->store, &c.writer.batch, why, why_len);
+    }
+    if (rc == 0) {
+        *new_root = result.hash;
+    }
+    gov_kv_batch_clear(&c.writer.batch);
+    gov_buf_free(&c.writer.buf);
+    gov_hasher_free(c.hasher);
+    free(sorted);
     return rc;
 }
 

@@ -290,6 +290,43 @@ void gov_state_init(gov_state *state, const gov_genesis *genesis, gov_kv *store,
     state->tree.suite = genesis->suite;
     state->tree.store = store;
     state->root = *root;
+    state->pending = NULL;
+    state->pending_count = 0;
+    state->pending_capacity = 0;
+}
+
+void gov_state_clear(gov_state *state)
+{
+    free(state->pending);
+    state->pending = NULL;
+    state->pending_count = 0;
+    state->pending_capacity = 0;
+}
+
+int gov_state_flush(gov_state *state, char *why, size_t why_len)
+{
+    int rc = gov_smt_update_many(&state->tree, &state->root, state->pending, state->pending_count,
+                                 &state->root, why, why_len);
+    if (rc == 0) {
+        state->pending_count = 0;
+    }
+    return rc;
+}
+
+static int add_pending(gov_state *state, const gov_hash *doc_hash, const gov_hash *value_hash)
+{
+    if (state->pending_count == state->pending_capacity) {
+        size_t capacity = state->pending_capacity == 0 ? 64 : 2 * state->pending_capacity;
+        gov_smt_entry *grown = realloc(state->pending, capacity * sizeof(*grown));
+        if (grown == NULL) {
+            return GOV_ENOMEM;
+        }
+        state->pending = grown;
+        state->pending_capacity = capacity;
+    }
+    state->pending[state->pending_count++] = (gov_smt_entry){.key = *doc_hash,
+                                                             .value_hash = *value_hash};
+    return 0;
 }
 
 int gov_state_doc_get(gov_state *state, const gov_hash *doc_hash, gov_doc_state *out, bool *found,
@@ -329,8 +366,7 @@ int gov_state_doc_put(gov_state *state, const gov_doc_state *doc, const gov_ledg
     }
     gov_hash value_hash;
     gov_hash_bytes(state->genesis->suite, encoded.data, encoded.len, &value_hash);
-    rc = gov_smt_update(&state->tree, &state->root, &doc->doc_hash, &value_hash, &state->root, why,
-                        why_len);
+    rc = add_pending(state, &doc->doc_hash, &value_hash);
     if (rc != 0) {
         goto out;
     }

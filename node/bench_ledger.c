@@ -186,8 +186,13 @@ int gov_bench_apply(gov_suite suite, const gov_bench_options *options)
                 status = gov_cli_failure(COMMAND, "a record was not applied");
             }
         }
+        char why[256];
+        if (status == GOV_EXIT_OK && gov_state_flush(&state, why, sizeof(why)) != 0) {
+            status = gov_cli_failure(COMMAND, "the state tree: %s", why);
+        }
         busy += now_seconds() - start;
         applied += RECORDS;
+        gov_state_clear(&state);
         gov_kv_close(overlay);
         gov_kv_close(store);
     }

@@ -81,6 +81,18 @@ int gov_smt_get(const gov_smt *smt, const gov_hash *root, const gov_hash *key, b
 int gov_smt_update(const gov_smt *smt, const gov_hash *root, const gov_hash *key,
                    const gov_hash *value_hash, gov_hash *new_root, char *why, size_t why_len);
 
+/* Sets many keys at once: the same tree as writing them one by one in the given order
+ * (a key given twice takes its last value), but every node on the paths shared by
+ * several keys is computed and written once, in one gov_kv_write. The ledger writes a
+ * block's document changes this way. */
+typedef struct {
+    gov_hash key;
+    gov_hash value_hash;
+} gov_smt_entry;
+
+int gov_smt_update_many(const gov_smt *smt, const gov_hash *root, const gov_smt_entry *entries,
+                        size_t count, gov_hash *new_root, char *why, size_t why_len);
+
 int gov_smt_prove(const gov_smt *smt, const gov_hash *root, const gov_hash *key,
                   gov_smt_proof *proof, char *why, size_t why_len);
 

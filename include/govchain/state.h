@@ -97,22 +97,33 @@ bool gov_doc_expired(const gov_doc_state *state, uint64_t time_ms);
 uint32_t gov_doc_recognising_endorsements(const gov_genesis *genesis, const gov_doc_state *state);
 bool gov_doc_recognised(const gov_genesis *genesis, const gov_doc_state *state);
 
-/* A view of the ledger state at one root, over a store. */
+/* A view of the ledger state at one root, over a store. Document states are written
+ * to the store at once; their leaves in the state tree are collected and written in one
+ * batch by gov_state_flush (a block's changes share most of their paths), which also
+ * brings root up to date. Reading documents never needs the tree, so executing later
+ * transactions of a block before the flush sees every earlier change. */
 typedef struct {
     const gov_genesis *genesis; /* borrowed */
     gov_kv *store;              /* borrowed; normally an overlay */
     gov_smt tree;
-    gov_hash root; /* the state root; advanced by every put */
+    gov_hash root; /* the state root as of the last flush */
+    gov_smt_entry *pending; /* tree changes not yet flushed (owned) */
+    size_t pending_count;
+    size_t pending_capacity;
 } gov_state;
 
 void gov_state_init(gov_state *state, const gov_genesis *genesis, gov_kv *store,
                     const gov_hash *root);
+/* Writes the pending tree changes and updates root. */
+int gov_state_flush(gov_state *state, char *why, size_t why_len);
+/* Frees what the state holds (unflushed changes are dropped). */
+void gov_state_clear(gov_state *state);
 
 /* A document's current state: 0 with *found false when it was never issued. */
 int gov_state_doc_get(gov_state *state, const gov_hash *doc_hash, gov_doc_state *out, bool *found,
                       char *why, size_t why_len);
-/* Records doc's new state, changed at `at`: the 'D' entry, the tree (advancing the
- * root) and the history entry. */
+/* Records doc's new state, changed at `at`: the 'D' entry and the history entry now,
+ * the tree at the next flush. */
 int gov_state_doc_put(gov_state *state, const gov_doc_state *doc, const gov_ledger_position *at,
                       char *why, size_t why_len);
 /* Whether a transaction id is already on the ledger (or earlier in this block). */

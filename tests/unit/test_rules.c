@@ -134,6 +134,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    gov_state_clear(&f->state);
     gov_kv_close(f->store);
     gov_genesis_free(f->genesis);
     for (int d = 0; d < DEPARTMENTS; d++) {
@@ -345,6 +346,7 @@ static void test_scenario(void **state)
         gov_reject verdict = GOV_REJECT_NONE;
         int rc = gov_rules_execute(&f->state, &block, 0, &tx, &tx_id, &verdict, why, sizeof(why));
         assert_int_equal(rc, 0);
+        assert_int_equal(gov_state_flush(&f->state, why, sizeof(why)), 0);
         if (verdict != r->expect) {
             fail_msg("row %zu \"%s\": got %s, expected %s", i, r->label, gov_reject_code(verdict),
                      gov_reject_code(r->expect));
@@ -426,6 +428,7 @@ static void test_state_encoding(void **state)
     assert_int_equal(
         gov_rules_execute(&f->state, &block, 3, &tx, &tx_id, &verdict, why, sizeof(why)), 0);
     assert_int_equal(verdict, GOV_REJECT_NONE);
+    assert_int_equal(gov_state_flush(&f->state, why, sizeof(why)), 0);
     gov_doc_state doc_state, decoded;
     bool found;
     gov_hash hash = doc('a');

@@ -1279,6 +1279,80 @@ static void test_failed_write(void **state)
     model_free(&m);
 }
 
+/* A batch gives the tree that the same writes made one by one give, and stores every
+ * node that tree needs: random batches (new keys, existing keys, repeats within a batch,
+ * keys sharing long prefixes), compared with sequential updates on a second store. */
+static void test_update_many(void **state)
+{
+    (void)state;
+    uint64_t rng = test_seed() ^ 0x6a09e667;
+    gov_kv *one_by_one = NULL;
+    gov_kv *batched = NULL;
+    assert_int_equal(gov_kv_memory_open(&one_by_one), 0);
+    assert_int_equal(gov_kv_memory_open(&batched), 0);
+    gov_smt a = {.suite = GOV_SUITE_P256_SHA256, .store = one_by_one};
+    gov_smt b = {.suite = GOV_SUITE_P256_SHA256, .store = batched};
+    gov_hash root_a, root_b;
+    gov_smt_empty_root(&root_a);
+    root_b = root_a;
+    enum { KEYS_MAX = 4000 };
+    gov_hash *keys = calloc(KEYS_MAX, sizeof(gov_hash));
+    size_t key_count = 0;
+    gov_smt_entry *batch = calloc(400, sizeof(gov_smt_entry));
+    char why[256];
+    for (int round = 0; round < 40; round++) {
+        size_t n = 1 + test_random(&rng) % (round % 5 == 0 ? 3 : 300);
+        for (size_t i = 0; i < n; i++) {
+            gov_smt_entry *e = &batch[i];
+            uint64_t pick = test_random(&rng) % 4;
+            if (pick == 0 && key_count > 0) { /* an existing key, a new value */
+                e->key = keys[test_random(&rng) % key_count];
+            } else if (pick == 1 && key_count > 0) { /* a neighbour: shares a long prefix */
+                e->key = keys[test_random(&rng) % key_count];
+                e->key.bytes[20 + test_random(&rng) % 12] ^=
+                    (uint8_t)(1u << (test_random(&rng) % 8));
+            } else if (pick == 2 && i > 0) { /* written twice in this batch */
+                e->key = batch[test_random(&rng) % i].key;
+            } else {
+                test_random_bytes(&rng, e->key.bytes, GOV_HASH_LEN);
+            }
+            test_random_bytes(&rng, e->value_hash.bytes, GOV_HASH_LEN);
+            if (key_count < KEYS_MAX) {
+                keys[key_count++] = e->key;
+            }
+            assert_int_equal(
+                gov_smt_update(&a, &root_a, &e->key, &e->value_hash, &root_a, why, sizeof(why)), 0);
+        }
+        assert_int_equal(gov_smt_update_many(&b, &root_b, batch, n, &root_b, why, sizeof(why)), 0);
+        if (!gov_hash_equal(&root_a, &root_b)) {
+            fail_msg("round %d: batched root differs (seed %llu)", round,
+                     (unsigned long long)test_seed());
+        }
+    }
+    /* Every key reads back from the batched store, with a proof that verifies. */
+    for (size_t i = 0; i < key_count; i++) {
+        bool found_a = false, found_b = false;
+        gov_hash value_a, value_b;
+        assert_int_equal(gov_smt_get(&a, &root_a, &keys[i], &found_a, &value_a, why, sizeof(why)),
+                         0);
+        assert_int_equal(gov_smt_get(&b, &root_b, &keys[i], &found_b, &value_b, why, sizeof(why)),
+                         0);
+        assert_true(found_a && found_b);
+        assert_memory_equal(value_a.bytes, value_b.bytes, GOV_HASH_LEN);
+        gov_smt_proof proof;
+        assert_int_equal(gov_smt_prove(&b, &root_b, &keys[i], &proof, why, sizeof(why)), 0);
+        assert_true(gov_smt_verify(GOV_SUITE_P256_SHA256, &root_b, &keys[i], &value_b, &proof));
+    }
+    /* The batch stores no more nodes than one-by-one updates do. */
+    assert_true(gov_kv_memory_count(batched) <= gov_kv_memory_count(one_by_one));
+    fprintf(stderr, "# update_many: %zu keys; nodes stored %zu batched, %zu one by one\n",
+            key_count, gov_kv_memory_count(batched), gov_kv_memory_count(one_by_one));
+    free(batch);
+    free(keys);
+    gov_kv_close(batched);
+    gov_kv_close(one_by_one);
+}
+
 int main(void)
 {
     test_seed();
@@ -1295,6 +1369,7 @@ int main(void)
         cmocka_unit_test(test_corrupted_nodes),
         cmocka_unit_test(test_impossible_trees),
         cmocka_unit_test(test_failed_write),
+        cmocka_unit_test(test_update_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
