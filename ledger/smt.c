@@ -67,6 +67,18 @@
  *    from a stack preimage of 65 bytes, so no hash allocates. Should the hasher not be
  *    available (out of memory), hash_node falls back to gov_hash_bytes: the result is
  *    the same, so verification never answers false for want of memory.
+ *
+ * 7. Batches. A block changes many documents, and their paths share the nodes near the
+ *    root: written one by one, those nodes would be rebuilt (and stored) once per
+ *    change. gov_smt_update_many sorts the changes by key (the last change of a key
+ *    wins) and descends once (update_subtree): at each existing internal node the
+ *    sorted changes split by the next bit, a subtree without changes is kept as it is,
+ *    an EMPTY subtree or an existing leaf is rebuilt from its changes (build, with the
+ *    old leaf merged in, not written again since a leaf's hash does not depend on its
+ *    depth), and join keeps the canonical form (a lone leaf under an empty sibling
+ *    rises). Every node of the new tree that did not exist is hashed and written once,
+ *    in one batch. The result is the tree that the same changes made one by one give;
+ *    the test compares the two on random batches.
  */
 #include "govchain/smt.h"
 
