@@ -4,8 +4,9 @@
  *
  * The dispatch functions in ledger/kv.c are the edge of the store: they check every key,
  * value and batch against the limits, so the implementations behind kv->ops assert
- * instead. The sorted map in ledger/kv_memory.c (a skip list) holds the in-memory
- * store's entries and the overlay's pending entries; only the overlay keeps tombstones.
+ * instead. The map in ledger/kv_memory.c (a hash table for exact keys beside a skip
+ * list kept in key order lazily, only when a scan needs it) holds the in-memory store's
+ * entries and the overlay's pending entries; only the overlay keeps tombstones.
  */
 #ifndef GOVCHAIN_KV_INTERNAL_H
 #define GOVCHAIN_KV_INTERNAL_H
@@ -31,29 +32,52 @@ uint8_t *gov_kv_copy_bytes(const void *bytes, size_t len);
  * levels index 4^16 entries before searches start to slow down. */
 #define GOV_KV_MAP_LEVELS 16
 
+/* A node's `unsorted_at` while it is linked into the skip list. */
+#define GOV_KV_NODE_LINKED SIZE_MAX
+
 typedef struct gov_kv_node gov_kv_node;
 struct gov_kv_node {
     const uint8_t *key; /* stored inside the node's own allocation */
     size_t key_len;
     uint8_t *value; /* NULL exactly when deleted */
     size_t value_len;
+    uint64_t hash;       /* of the key, kept so that the hash table never rehashes keys */
+    size_t unsorted_at;  /* index in map->unsorted, or GOV_KV_NODE_LINKED */
     bool deleted;        /* a tombstone: the overlay hides the base's entry */
     unsigned levels;     /* 1 .. GOV_KV_MAP_LEVELS */
-    gov_kv_node *next[]; /* next[0] is the next entry in key order */
+    gov_kv_node *next[]; /* next[0] is the next entry in key order, once linked */
 };
 
-/* Entries sorted by key, each key once, in a skip list; all keys and values owned. */
+/* One slot of the map's hash table; node NULL when empty. The hash sits beside the
+ * pointer so that probing past other keys reads no node. */
+typedef struct {
+    uint64_t hash;
+    gov_kv_node *node;
+} gov_kv_slot;
+
+/* Entries, each key once, all keys and values owned, found two ways (design notes in
+ * ledger/kv_memory.c): by exact key through an open-addressing hash table that holds
+ * every entry, and in key order through a skip list that holds every entry except the
+ * `unsorted` ones, written since the map was last put in order. Only gov_kv_map_seek
+ * puts it in order, so the ledger's lookups and inserts never walk the skip list. */
 typedef struct {
     gov_kv_node *head[GOV_KV_MAP_LEVELS];
     unsigned levels; /* levels in use */
     size_t count;    /* entries, tombstones included */
     uint64_t random; /* chooses node heights; fixed seed, so the map is deterministic */
+    gov_kv_slot *slots;
+    size_t slots_len; /* 0 or a power of two; at most half the slots are used */
+    gov_kv_node **unsorted;
+    size_t unsorted_count;
+    size_t unsorted_capacity;
 } gov_kv_map;
 
 void gov_kv_map_init(gov_kv_map *map);
 void gov_kv_map_free(gov_kv_map *map);
-/* The first entry whose key is >= key, or NULL; entry->next[0] is the one after it. */
-const gov_kv_node *gov_kv_map_seek(const gov_kv_map *map, const uint8_t *key, size_t key_len);
+/* The first entry whose key is >= key, or NULL; entry->next[0] is the one after it,
+ * valid until the map is next written. Links the unsorted entries into the skip list
+ * first, which cannot fail; that is why the map is not const. */
+const gov_kv_node *gov_kv_map_seek(gov_kv_map *map, const uint8_t *key, size_t key_len);
 /* The entry with exactly this key, or NULL. */
 const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, size_t key_len);
 /* Applies the batch; later operations on the same key win. A DELETE removes the key, or

@@ -1,32 +1,57 @@
 /*
- * The in-memory store of govchain/kv.h, and the sorted map it is made of (also used by
- * the overlay, ledger/kv_overlay.c).
+ * The in-memory store of govchain/kv.h, and the map it is made of (also used by the
+ * overlay, ledger/kv_overlay.c).
  *
  * Design notes.
  *
- * 1. The map is a skip list (W. Pugh, "Skip lists: a probabilistic alternative to
- *    balanced trees", CACM 1990, p = 1/4): entries sorted by key (bytewise, shorter
- *    first), each key once, level 0 linking them all in order. Finding, inserting and
- *    removing cost O(log n); a scan seeks once and follows level 0. A sorted array would
- *    be simpler, but inserting into it moves O(n) entries, and the overlay receives
- *    every write of a block one by one: tens of thousands of writes for a full block
- *    would cost quadratic time there. Node heights come from a fixed-seed generator, so
- *    the map is deterministic. Each node holds its key in its own allocation.
+ * 1. Two indexes over one set of nodes. The ledger's hot path is exact: executing a
+ *    transaction looks up about twenty keys and inserts about twenty new ones, and a
+ *    commit applies the overlay's batch to the base; ordered scans serve queries and
+ *    tests only. So the map keeps
+ *      - a hash table (open addressing, linear probing, at most half full) holding
+ *        every node: exact lookups and inserts cost O(1) expected and touch about two
+ *        cache lines, where a search of the skip list below touches some forty nodes
+ *        once the map holds hundreds of thousands of entries;
+ *      - a skip list (W. Pugh, "Skip lists: a probabilistic alternative to balanced
+ *        trees", CACM 1990, p = 1/4) for key order (bytewise, shorter first), each key
+ *        once, level 0 linking them all in order; and
+ *      - the `unsorted` nodes: inserted since the map was last put in order, in the hash
+ *        table but not yet in the skip list.
+ *    gov_kv_map_seek, which every scan starts with, first sorts the unsorted nodes and
+ *    links them in; that cannot fail (nothing is allocated) and does not change what
+ *    the map holds, so the order a scan sees is exactly that of an eager skip list. A
+ *    sorted array would make that merge O(n) per scan and an insert between scans
+ *    O(n); the skip list keeps both proportional to what changed. Node heights come
+ *    from a fixed-seed generator, so the map is deterministic. Each node holds its key
+ *    and the key's hash in its own allocation.
  *
- * 2. A batch is applied in two phases. Prepare: sort the batch's operations by key,
+ * 2. The hash table. Slots hold a key's 64-bit hash beside the node pointer, so a probe
+ *    past another key compares hashes without reading its node. The hash is a word-at-a-
+ *    time multiply-xorshift over the key with Murmur3's 64-bit finaliser: the keys are
+ *    mostly cryptographic hashes already, and the core may draw no randomness for a
+ *    keyed hash. Deleting shifts the following probe run back (Knuth, TAOCP vol. 3,
+ *    6.4 Algorithm R), so there are no tombstone slots and probe runs never rot. The
+ *    table doubles before a batch could take it past half full, and shrinks after
+ *    deletions leave it less than an eighth full, so memory stays proportional to the
+ *    entries held.
+ *
+ * 3. A batch is applied in two phases. Prepare: sort the batch's operations by key,
  *    keep the last one on each key ("later operations win"), and allocate everything
  *    they need: a node for each key the map lacks (a PUT, or a DELETE kept as a
- *    tombstone) and a copy of each value. Commit: link, overwrite or unlink, which
- *    cannot fail. Running out of memory therefore stops in the prepare phase and leaves
- *    the map exactly as it was: the atomicity a store promises.
+ *    tombstone), a copy of each value, and room in the hash table and the unsorted
+ *    list for the new nodes (growing the table moves its nodes to a larger one, which
+ *    changes nothing the map holds). Commit: insert, overwrite or remove, which cannot
+ *    fail. Running out of memory therefore stops in the prepare phase and leaves the
+ *    map's contents exactly as they were: the atomicity a store promises.
  *
- * 3. Failure injection. gov_kv_memory_fail_after arms a countdown of successful
+ * 4. Failure injection. gov_kv_memory_fail_after arms a countdown of successful
  *    writes; once it reaches zero every write fails with GOV_EIO before touching the
  *    map, as a dead disk would, until the caller turns failing off.
  *
- * 4. The store must not be written from inside one of its own scans (the scan's node
+ * 5. The store must not be written from inside one of its own scans (the scan's node
  *    could be freed under it); a count of running scans turns that bug into an
- *    assertion.
+ *    assertion. Since no write happens during a scan, no node is unsorted then, and a
+ *    scan nested in another's callback seeks without relinking anything.
  */
 #include "govchain/kv.h"
 
@@ -39,10 +64,14 @@
 #include "govchain/limits.h"
 #include "ledger/kv_internal.h"
 
-/* ---- The sorted map: a skip list ------------------------------------------------- */
+/* ---- The map: a hash table and a lazily ordered skip list --------------------------- */
 
 /* Any fixed seed: node heights only affect speed, and a fixed one keeps runs repeatable. */
 #define MAP_SEED 0x9e3779b97f4a7c15ULL
+/* The smallest hash table; a power of two, as every size is. */
+#define SLOTS_MIN 16
+/* The unsorted list's first allocation. */
+#define UNSORTED_MIN 16
 
 void gov_kv_map_init(gov_kv_map *map)
 {
@@ -51,19 +80,185 @@ void gov_kv_map_init(gov_kv_map *map)
 
 void gov_kv_map_free(gov_kv_map *map)
 {
-    gov_kv_node *node = map->head[0];
-    while (node != NULL) {
-        gov_kv_node *next = node->next[0];
-        free(node->value);
-        free(node);
-        node = next;
+    /* The hash table holds every node, sorted or not. */
+    for (size_t i = 0; i < map->slots_len; i++) {
+        gov_kv_node *node = map->slots[i].node;
+        if (node != NULL) {
+            free(node->value);
+            free(node);
+        }
     }
+    free(map->slots);
+    free(map->unsorted);
     gov_kv_map_init(map);
 }
 
-/* Returns the first node whose key is >= key, or NULL. When links is not NULL, links[l]
- * receives, for every level l in use, the array of next pointers (map->head or a
- * smaller node's next) whose entry l points at or past that node: where a node is
+/* Murmur3's 64-bit finaliser: every input bit flips each output bit with probability
+ * about 1/2. */
+static uint64_t hash_finish(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t hash_word(uint64_t hash, uint64_t word)
+{
+    hash = (hash ^ word) * 0x9fb21c651e98df25ULL;
+    return hash ^ (hash >> 29);
+}
+
+/* Note 2. Words are read in the host's byte order: the hash only places nodes in the
+ * table, never decides an order anyone sees. */
+static uint64_t key_hash(const uint8_t *key, size_t key_len)
+{
+    uint64_t hash = MAP_SEED ^ ((uint64_t)key_len * 0xc2b2ae3d27d4eb4fULL);
+    size_t at = 0;
+    for (; at + sizeof(uint64_t) <= key_len; at += sizeof(uint64_t)) {
+        uint64_t word;
+        memcpy(&word, key + at, sizeof(word));
+        hash = hash_word(hash, word);
+    }
+    if (at < key_len) {
+        uint64_t word = 0;
+        memcpy(&word, key + at, key_len - at);
+        hash = hash_word(hash, word);
+    }
+    return hash_finish(hash);
+}
+
+/* The slot holding the node with this key, or NULL. */
+static gov_kv_slot *table_find(const gov_kv_map *map, const uint8_t *key, size_t key_len,
+                               uint64_t hash)
+{
+    if (map->slots_len == 0) {
+        return NULL;
+    }
+    size_t mask = map->slots_len - 1;
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+        gov_kv_slot *slot = &map->slots[i];
+        if (slot->node == NULL) {
+            return NULL;
+        }
+        if (slot->hash == hash &&
+            gov_kv_key_compare(slot->node->key, slot->node->key_len, key, key_len) == 0) {
+            return slot;
+        }
+    }
+}
+
+/* Puts a node whose key the table lacks into a free slot; there is always one, since
+ * the table is at most half full. */
+static void table_insert(gov_kv_slot *slots, size_t slots_len, gov_kv_node *node)
+{
+    size_t mask = slots_len - 1;
+    size_t i = (size_t)node->hash & mask;
+    while (slots[i].node != NULL) {
+        i = (i + 1) & mask;
+    }
+    slots[i] = (gov_kv_slot){.hash = node->hash, .node = node};
+}
+
+/* Takes the node out of the table, shifting back the entries after it in its probe run
+ * that may move (note 2): an entry at j whose home slot is h may fill the hole at i
+ * when i lies cyclically within h .. j. */
+static void table_remove(gov_kv_map *map, const gov_kv_node *node)
+{
+    size_t mask = map->slots_len - 1;
+    size_t hole = (size_t)node->hash & mask;
+    while (map->slots[hole].node != node) {
+        GOV_ASSERT(map->slots[hole].node != NULL);
+        hole = (hole + 1) & mask;
+    }
+    for (size_t j = (hole + 1) & mask; map->slots[j].node != NULL; j = (j + 1) & mask) {
+        size_t home = (size_t)map->slots[j].hash & mask;
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            map->slots[hole] = map->slots[j];
+            hole = j;
+        }
+    }
+    map->slots[hole] = (gov_kv_slot){0};
+}
+
+/* Moves every node into slots (slots_len of them, all empty) and frees the old table. */
+static void table_move(gov_kv_map *map, gov_kv_slot *slots, size_t slots_len)
+{
+    for (size_t i = 0; i < map->slots_len; i++) {
+        if (map->slots[i].node != NULL) {
+            table_insert(slots, slots_len, map->slots[i].node);
+        }
+    }
+    free(map->slots);
+    map->slots = slots;
+    map->slots_len = slots_len;
+}
+
+/* The smallest table size that holds count entries at most half full. */
+static size_t table_size_for(size_t count)
+{
+    size_t slots_len = SLOTS_MIN;
+    while (slots_len / 2 < count) {
+        GOV_ASSERT(slots_len <= SIZE_MAX / 2 / sizeof(gov_kv_slot));
+        slots_len *= 2;
+    }
+    return slots_len;
+}
+
+/* Room for `adding` more entries in the table and the unsorted list (note 3): moves
+ * nothing in or out of the map, so failing leaves it as it was. */
+static int map_reserve(gov_kv_map *map, size_t adding)
+{
+    size_t unsorted_needed = map->unsorted_count + adding;
+    if (unsorted_needed > map->unsorted_capacity) {
+        size_t capacity =
+            map->unsorted_capacity < UNSORTED_MIN ? UNSORTED_MIN : map->unsorted_capacity * 2;
+        if (capacity < unsorted_needed) {
+            capacity = unsorted_needed;
+        }
+        gov_kv_node **unsorted = realloc(map->unsorted, capacity * sizeof(*unsorted));
+        if (unsorted == NULL) {
+            return GOV_ENOMEM;
+        }
+        map->unsorted = unsorted;
+        map->unsorted_capacity = capacity;
+    }
+    if ((map->count + adding) > map->slots_len / 2) {
+        size_t slots_len = table_size_for(map->count + adding);
+        gov_kv_slot *slots = calloc(slots_len, sizeof(*slots));
+        if (slots == NULL) {
+            return GOV_ENOMEM;
+        }
+        table_move(map, slots, slots_len);
+    }
+    return 0;
+}
+
+/* After deletions, a smaller table (note 2). Only an economy: without the memory for
+ * it the larger table serves as well. */
+static void map_shrink(gov_kv_map *map)
+{
+    if (map->slots_len <= SLOTS_MIN || map->count >= map->slots_len / 8) {
+        return;
+    }
+    size_t slots_len = table_size_for(map->count * 2);
+    gov_kv_slot *slots = calloc(slots_len, sizeof(*slots));
+    if (slots != NULL) {
+        table_move(map, slots, slots_len);
+    }
+}
+
+const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, size_t key_len)
+{
+    const gov_kv_slot *slot = table_find(map, key, key_len, key_hash(key, key_len));
+    return slot == NULL ? NULL : slot->node;
+}
+
+/* Returns the first linked node whose key is >= key, or NULL. When links is not NULL,
+ * links[l] receives, for every level l in use, the array of next pointers (map->head or
+ * a smaller node's next) whose entry l points at or past that node: where a node is
  * linked in or out at level l. */
 static gov_kv_node *map_search(gov_kv_map *map, const uint8_t *key, size_t key_len,
                                gov_kv_node **links[GOV_KV_MAP_LEVELS])
@@ -81,19 +276,66 @@ static gov_kv_node *map_search(gov_kv_map *map, const uint8_t *key, size_t key_l
     return at[0];
 }
 
-const gov_kv_node *gov_kv_map_seek(const gov_kv_map *map, const uint8_t *key, size_t key_len)
+/* links as filled by map_search for the node's key. */
+static void map_link(gov_kv_map *map, gov_kv_node *node, gov_kv_node **links[])
 {
-    /* map_search writes nothing when links is NULL. */
-    return map_search((gov_kv_map *)map, key, key_len, NULL);
+    while (map->levels < node->levels) {
+        links[map->levels++] = map->head;
+    }
+    for (unsigned level = 0; level < node->levels; level++) {
+        node->next[level] = links[level][level];
+        links[level][level] = node;
+    }
 }
 
-const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, size_t key_len)
+static void map_unlink(gov_kv_map *map, gov_kv_node *node, gov_kv_node **links[])
 {
-    const gov_kv_node *node = gov_kv_map_seek(map, key, key_len);
-    if (node == NULL || gov_kv_key_compare(node->key, node->key_len, key, key_len) != 0) {
-        return NULL;
+    for (unsigned level = 0; level < node->levels; level++) {
+        GOV_ASSERT(links[level][level] == node);
+        links[level][level] = node->next[level];
     }
-    return node;
+    while (map->levels > 0 && map->head[map->levels - 1] == NULL) {
+        map->levels--;
+    }
+}
+
+static int compare_nodes(const void *a, const void *b)
+{
+    const gov_kv_node *left = *(const gov_kv_node *const *)a;
+    const gov_kv_node *right = *(const gov_kv_node *const *)b;
+    return gov_kv_key_compare(left->key, left->key_len, right->key, right->key_len);
+}
+
+/* Links the unsorted nodes into the skip list (note 1). In key order, so that each
+ * search runs over nodes the previous one has just brought into the cache. */
+static void map_sort(gov_kv_map *map)
+{
+    if (map->unsorted_count == 0) {
+        return;
+    }
+    qsort(map->unsorted, map->unsorted_count, sizeof(*map->unsorted), compare_nodes);
+    for (size_t i = 0; i < map->unsorted_count; i++) {
+        gov_kv_node *node = map->unsorted[i];
+        GOV_ASSERT(node->unsorted_at != GOV_KV_NODE_LINKED);
+        gov_kv_node **links[GOV_KV_MAP_LEVELS];
+        gov_kv_node *after = map_search(map, node->key, node->key_len, links);
+        /* Keys are unique: the hash table holds each once. */
+        GOV_ASSERT(after == NULL ||
+                   gov_kv_key_compare(after->key, after->key_len, node->key, node->key_len) > 0);
+        map_link(map, node, links);
+        node->unsorted_at = GOV_KV_NODE_LINKED;
+    }
+    map->unsorted_count = 0;
+    /* The list is next needed at the size of the next run of writes, not of this one. */
+    free(map->unsorted);
+    map->unsorted = NULL;
+    map->unsorted_capacity = 0;
+}
+
+const gov_kv_node *gov_kv_map_seek(gov_kv_map *map, const uint8_t *key, size_t key_len)
+{
+    map_sort(map);
+    return map_search(map, key, key_len, NULL);
 }
 
 /* A node's height: 1, plus one more with probability 1/4 each time (Pugh's p = 1/4),
@@ -113,8 +355,9 @@ static unsigned random_levels(gov_kv_map *map)
     return levels;
 }
 
-/* A new unlinked node holding a copy of key (in the same allocation), with no value. */
-static gov_kv_node *node_new(gov_kv_map *map, const uint8_t *key, size_t key_len)
+/* A new node, in neither index, holding a copy of key (in the same allocation) and its
+ * hash, with no value. */
+static gov_kv_node *node_new(gov_kv_map *map, const uint8_t *key, size_t key_len, uint64_t hash)
 {
     GOV_ASSERT(key_len <= GOV_KV_KEY_BYTES_MAX);
     unsigned levels = random_levels(map);
@@ -131,6 +374,8 @@ static gov_kv_node *node_new(gov_kv_map *map, const uint8_t *key, size_t key_len
     node->key_len = key_len;
     node->value = NULL;
     node->value_len = 0;
+    node->hash = hash;
+    node->unsorted_at = GOV_KV_NODE_LINKED;
     node->deleted = false;
     node->levels = levels;
     for (unsigned level = 0; level < levels; level++) {
@@ -139,37 +384,48 @@ static gov_kv_node *node_new(gov_kv_map *map, const uint8_t *key, size_t key_len
     return node;
 }
 
-/* links as filled by map_search for the node's key. */
-static void map_link(gov_kv_map *map, gov_kv_node *node, gov_kv_node **links[])
+/* Adds a prepared node to both the hash table and the unsorted list; map_reserve has
+ * made room in both. */
+static void map_insert(gov_kv_map *map, gov_kv_node *node)
 {
-    while (map->levels < node->levels) {
-        links[map->levels++] = map->head;
-    }
-    for (unsigned level = 0; level < node->levels; level++) {
-        node->next[level] = links[level][level];
-        links[level][level] = node;
-    }
+    GOV_ASSERT(map->count + 1 <= map->slots_len / 2);
+    GOV_ASSERT(map->unsorted_count < map->unsorted_capacity);
+    table_insert(map->slots, map->slots_len, node);
+    node->unsorted_at = map->unsorted_count;
+    map->unsorted[map->unsorted_count++] = node;
     map->count++;
 }
 
-static void map_unlink(gov_kv_map *map, gov_kv_node *node, gov_kv_node **links[])
+/* Takes the node out of every index and frees it. */
+static void map_remove(gov_kv_map *map, gov_kv_node *node)
 {
-    for (unsigned level = 0; level < node->levels; level++) {
-        GOV_ASSERT(links[level][level] == node);
-        links[level][level] = node->next[level];
-    }
-    while (map->levels > 0 && map->head[map->levels - 1] == NULL) {
-        map->levels--;
+    table_remove(map, node);
+    if (node->unsorted_at == GOV_KV_NODE_LINKED) {
+        gov_kv_node **links[GOV_KV_MAP_LEVELS];
+        gov_kv_node *found = map_search(map, node->key, node->key_len, links);
+        GOV_ASSERT(found == node);
+        map_unlink(map, node, links);
+    } else {
+        /* Order among unsorted nodes does not matter: the last takes the hole. */
+        size_t at = node->unsorted_at;
+        GOV_ASSERT(at < map->unsorted_count);
+        GOV_ASSERT(map->unsorted[at] == node);
+        gov_kv_node *last = map->unsorted[--map->unsorted_count];
+        map->unsorted[at] = last;
+        last->unsorted_at = at;
     }
     GOV_ASSERT(map->count > 0);
     map->count--;
+    free(node->value);
+    free(node);
 }
 
-/* One operation of a batch being applied (note 2). */
+/* One operation of a batch being applied (note 3). */
 typedef struct {
     const gov_kv_op *op;
-    gov_kv_node *fresh; /* a node for a key the map lacks, or NULL */
-    uint8_t *value;     /* a copy of a PUT's value */
+    gov_kv_node *existing; /* the map's node for the key, or NULL */
+    gov_kv_node *fresh;    /* a node for a key the map lacks, or NULL */
+    uint8_t *value;        /* a copy of a PUT's value */
 } prepared_op;
 
 /* Orders by key, then by position in the batch, so that the last operation on a key
@@ -223,15 +479,19 @@ static void free_prepared(prepared_op *ops, size_t count)
 /* The prepare phase: every allocation the batch needs. */
 static int prepare_ops(gov_kv_map *map, prepared_op *ops, size_t count, bool keep_tombstones)
 {
+    size_t adding = 0;
     for (size_t i = 0; i < count; i++) {
         const gov_kv_op *op = ops[i].op;
         bool put = op->kind == GOV_KV_PUT;
-        bool exists = gov_kv_map_find(map, op->key, op->key_len) != NULL;
-        if (!exists && (put || keep_tombstones)) {
-            ops[i].fresh = node_new(map, op->key, op->key_len);
+        uint64_t hash = key_hash(op->key, op->key_len);
+        gov_kv_slot *slot = table_find(map, op->key, op->key_len, hash);
+        ops[i].existing = slot == NULL ? NULL : slot->node;
+        if (ops[i].existing == NULL && (put || keep_tombstones)) {
+            ops[i].fresh = node_new(map, op->key, op->key_len, hash);
             if (ops[i].fresh == NULL) {
                 return GOV_ENOMEM;
             }
+            adding++;
         }
         if (put) {
             ops[i].value = gov_kv_copy_bytes(op->value, op->value_len);
@@ -240,27 +500,26 @@ static int prepare_ops(gov_kv_map *map, prepared_op *ops, size_t count, bool kee
             }
         }
     }
-    return 0;
+    return map_reserve(map, adding);
 }
 
 /* The commit phase for one operation: cannot fail; takes what was prepared. The final
- * operations have distinct keys, so whether each key exists is as it was prepared. */
+ * operations have distinct keys, so each key's node is still the one prepared. */
 static void commit_op(gov_kv_map *map, const prepared_op *prepared, bool keep_tombstones)
 {
     const gov_kv_op *op = prepared->op;
-    gov_kv_node **links[GOV_KV_MAP_LEVELS];
-    gov_kv_node *node = map_search(map, op->key, op->key_len, links);
-    bool found =
-        node != NULL && gov_kv_key_compare(node->key, node->key_len, op->key, op->key_len) == 0;
+    gov_kv_node *node = prepared->existing;
     if (prepared->fresh != NULL) {
-        GOV_ASSERT(!found);
+        GOV_ASSERT(node == NULL);
         node = prepared->fresh;
-        map_link(map, node, links);
-    } else if (!found) {
-        GOV_ASSERT(op->kind == GOV_KV_DELETE && !keep_tombstones);
+        map_insert(map, node);
+    } else if (node == NULL) {
+        GOV_ASSERT(op->kind == GOV_KV_DELETE);
+        GOV_ASSERT(!keep_tombstones);
         return;
     } else {
         free(node->value);
+        node->value = NULL;
     }
     if (op->kind == GOV_KV_PUT) {
         node->value = prepared->value;
@@ -271,8 +530,7 @@ static void commit_op(gov_kv_map *map, const prepared_op *prepared, bool keep_to
         node->value_len = 0;
         node->deleted = true;
     } else {
-        map_unlink(map, node, links);
-        free(node);
+        map_remove(map, node);
     }
 }
 
@@ -295,6 +553,7 @@ int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombs
     }
     /* The map owns the prepared nodes and values now. */
     free(ops);
+    map_shrink(map);
     return 0;
 }
 
@@ -303,8 +562,8 @@ int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombs
 typedef struct {
     gov_kv kv; /* first, so that a gov_kv * is a memory_store * */
     gov_kv_map map;
-    long writes_before_failure; /* negative: never fail (note 3) */
-    unsigned scans_running;     /* note 4 */
+    long writes_before_failure; /* negative: never fail (note 4) */
+    unsigned scans_running;     /* note 5 */
 } memory_store;
 
 static const gov_kv_ops memory_ops;

@@ -7,8 +7,9 @@
  *
  * Design notes.
  *
- * 1. State. `pending` is a sorted map (ledger/kv_internal.h) of the keys written
- *    through the overlay, each with its latest value or a tombstone for a DELETE.
+ * 1. State. `pending` is a map (ledger/kv_internal.h) of the keys written through the
+ *    overlay, each with its latest value or a tombstone for a DELETE: found by exact key
+ *    through a hash table, and put in key order only when a scan seeks into it.
  *    `batch` is every operation written through the overlay, in order; replaying it on
  *    the base gives the base the overlay's view. The base is borrowed and never written.
  *

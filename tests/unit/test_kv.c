@@ -8,7 +8,9 @@
  *  3. The in-memory store's injected write failures change nothing.
  *  4. The overlay: isolation from its base, shadowing, and its scan merge compared with
  *     a deliberately naive model on seeded random operations, over both kinds of base;
- *     then the sorted map behind the in-memory store and the overlay at 20000 keys.
+ *     then the map behind the in-memory store and the overlay at 20000 keys, and its
+ *     hash table and lazily sorted skip list against a sorted array through growth,
+ *     shrinking and scans between small batches.
  *  5. LevelDB: durability across reopening, errors with LevelDB's message, and a
  *     corrupted table file reported as an error, never read as data.
  * Failures print the seed; GOV_TEST_SEED=<seed> replays them.
@@ -1403,6 +1405,263 @@ static void test_many_keys(void **state)
     free(m);
 }
 
+/* The map's two indexes (ledger/kv_memory.c): exact keys through a hash table, order
+ * through a skip list that the unsorted new keys join only when a scan needs it. Random
+ * batches, mostly small as the ledger's are, of puts, updates and deletes on keys of 0
+ * to 9 bytes over a four-letter alphabet (so keys are often prefixes of one another and
+ * the empty key occurs), interleaved with gets and with scans by prefix and start that
+ * sometimes stop early; all checked against a sorted array. The map grows to thousands
+ * of entries, shrinks to a handful and grows again: the hash table grows and shrinks
+ * several times, and scans re-sort after every few batches. */
+enum { ORDER_KEY_MAX = 9, ORDER_ROUNDS = 3000 };
+
+typedef struct {
+    uint8_t key[ORDER_KEY_MAX];
+    size_t key_len;
+    uint64_t value;
+} order_entry;
+
+typedef struct {
+    order_entry *entries; /* sorted by key */
+    size_t count;
+    size_t capacity;
+} order_model;
+
+static const uint8_t order_alphabet[] = {0x00, 0x01, 'a', 0xff};
+
+static void order_random_key(uint64_t *random, uint8_t key[ORDER_KEY_MAX], size_t *key_len,
+                             size_t max_len)
+{
+    *key_len = (size_t)(test_random(random) % (max_len + 1));
+    for (size_t i = 0; i < *key_len; i++) {
+        key[i] = order_alphabet[test_random(random) % sizeof(order_alphabet)];
+    }
+}
+
+static int order_compare(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    size_t common = a_len < b_len ? a_len : b_len;
+    int order = common > 0 ? memcmp(a, b, common) : 0;
+    return order != 0 ? order : (a_len > b_len) - (a_len < b_len);
+}
+
+/* The first index whose key is >= key. */
+static size_t order_lower_bound(const order_model *m, const uint8_t *key, size_t key_len)
+{
+    size_t low = 0;
+    size_t high = m->count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (order_compare(m->entries[mid].key, m->entries[mid].key_len, key, key_len) < 0) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    return low;
+}
+
+static bool order_found(const order_model *m, size_t at, const uint8_t *key, size_t key_len)
+{
+    return at < m->count &&
+           order_compare(m->entries[at].key, m->entries[at].key_len, key, key_len) == 0;
+}
+
+static void order_put(order_model *m, const uint8_t *key, size_t key_len, uint64_t value)
+{
+    size_t at = order_lower_bound(m, key, key_len);
+    if (!order_found(m, at, key, key_len)) {
+        if (m->count == m->capacity) {
+            m->capacity = m->capacity > 0 ? 2 * m->capacity : 64;
+            m->entries = realloc(m->entries, m->capacity * sizeof(order_entry));
+            assert_non_null(m->entries);
+        }
+        memmove(&m->entries[at + 1], &m->entries[at], (m->count - at) * sizeof(order_entry));
+        m->count++;
+        m->entries[at] = (order_entry){.key_len = key_len};
+        if (key_len > 0) {
+            memcpy(m->entries[at].key, key, key_len);
+        }
+    }
+    m->entries[at].value = value;
+}
+
+static void order_delete(order_model *m, const uint8_t *key, size_t key_len)
+{
+    size_t at = order_lower_bound(m, key, key_len);
+    if (order_found(m, at, key, key_len)) {
+        memmove(&m->entries[at], &m->entries[at + 1], (m->count - at - 1) * sizeof(order_entry));
+        m->count--;
+    }
+}
+
+/* One batch: puts of random keys (new ones or updates) and deletes of present or random
+ * keys, the same key sometimes several times (the later operation wins). In the growing
+ * phase puts dominate; in the shrinking phase deletes do. */
+static void order_batch(gov_kv *kv, order_model *m, uint64_t *random, bool growing,
+                        uint64_t *version)
+{
+    gov_kv_batch batch;
+    gov_kv_batch_init(&batch);
+    size_t ops = 1 + (size_t)(test_random(random) % (test_random(random) % 8 == 0 ? 400 : 30));
+    for (size_t n = 0; n < ops; n++) {
+        uint8_t key[ORDER_KEY_MAX];
+        size_t key_len;
+        unsigned choice = (unsigned)(test_random(random) % 10);
+        bool put = growing ? choice < 7 : choice < 2;
+        if (!put && m->count > 0 && test_random(random) % 4 != 0) {
+            const order_entry *victim = &m->entries[test_random(random) % m->count];
+            key_len = victim->key_len;
+            memcpy(key, victim->key, key_len);
+        } else {
+            order_random_key(random, key, &key_len, ORDER_KEY_MAX);
+        }
+        if (put) {
+            uint64_t value = ++(*version);
+            /* Some values empty, to check that an empty value is not taken for a delete. */
+            size_t value_len = value % 5 == 0 ? 0 : sizeof(value);
+            order_put(m, key, key_len, value_len == 0 ? 0 : value);
+            uint64_t stored = value_len == 0 ? 0 : value;
+            assert_int_equal(gov_kv_batch_put(&batch, key, key_len, &stored, value_len), 0);
+        } else {
+            order_delete(m, key, key_len);
+            assert_int_equal(gov_kv_batch_delete(&batch, key, key_len), 0);
+        }
+    }
+    write_batch(kv, &batch);
+    gov_kv_batch_clear(&batch);
+}
+
+static void order_check_record(const record *got, const order_entry *want)
+{
+    assert_int_equal(got->key_len, want->key_len);
+    if (want->key_len > 0) {
+        assert_memory_equal(got->key, want->key, want->key_len);
+    }
+    if (want->value == 0) {
+        assert_int_equal(got->value_len, 0);
+    } else {
+        assert_int_equal(got->value_len, sizeof(uint64_t));
+        assert_memory_equal(got->value, &want->value, sizeof(uint64_t));
+    }
+}
+
+/* A scan from a random start under a random prefix, sometimes stopped early. */
+static void order_check_scan(gov_kv *kv, const order_model *m, uint64_t *random)
+{
+    uint8_t prefix[ORDER_KEY_MAX];
+    size_t prefix_len;
+    order_random_key(random, prefix, &prefix_len, 2);
+    uint8_t start[ORDER_KEY_MAX];
+    size_t start_len;
+    order_random_key(random, start, &start_len, 4);
+    bool use_start = test_random(random) % 2 == 0;
+    blob prefix_blob = {(const char *)prefix, prefix_len};
+    blob start_blob = {(const char *)start, start_len};
+    recorder r = {.stop_at = test_random(random) % 4 == 0 ? 1 + test_random(random) % 20 : 0};
+    assert_int_equal(scan_into(kv, &prefix_blob, use_start ? &start_blob : NULL, &r), 0);
+    size_t at = order_lower_bound(m, prefix, prefix_len);
+    if (use_start && order_compare(start, start_len, prefix, prefix_len) > 0) {
+        at = order_lower_bound(m, start, start_len);
+    }
+    size_t seen = 0;
+    for (; at < m->count; at++) {
+        const order_entry *want = &m->entries[at];
+        if (want->key_len < prefix_len ||
+            (prefix_len > 0 && memcmp(want->key, prefix, prefix_len) != 0)) {
+            break;
+        }
+        if (r.stop_at != 0 && seen == r.stop_at) {
+            break;
+        }
+        assert_true(seen < r.count);
+        order_check_record(&r.records[seen++], want);
+    }
+    assert_int_equal(r.count, seen);
+    recorder_free(&r);
+}
+
+static void order_check_gets(gov_kv *kv, const order_model *m, uint64_t *random)
+{
+    for (size_t n = 0; n < 20; n++) {
+        uint8_t key[ORDER_KEY_MAX];
+        size_t key_len;
+        order_random_key(random, key, &key_len, ORDER_KEY_MAX);
+        if (m->count > 0 && n % 2 == 0) {
+            const order_entry *entry = &m->entries[test_random(random) % m->count];
+            key_len = entry->key_len;
+            memcpy(key, entry->key, key_len);
+        }
+        size_t at = order_lower_bound(m, key, key_len);
+        if (!order_found(m, at, key, key_len)) {
+            check_missing(kv, key, key_len);
+        } else if (m->entries[at].value == 0) {
+            check_get(kv, key, key_len, "", 0);
+        } else {
+            check_get(kv, key, key_len, &m->entries[at].value, sizeof(uint64_t));
+        }
+    }
+}
+
+/* Grows past 3000 entries, shrinks below 20, grows again; scans every few batches and
+ * checks everything at each turn. */
+static void order_run(gov_kv *kv, order_model *m, uint64_t *random)
+{
+    uint64_t version = 0;
+    bool growing = true;
+    unsigned turns = 0;
+    for (size_t round = 0; round < ORDER_ROUNDS; round++) {
+        order_batch(kv, m, random, growing, &version);
+        if (growing && m->count > 3000) {
+            growing = false;
+            turns++;
+        } else if (!growing && m->count < 20) {
+            growing = true;
+            turns++;
+        }
+        order_check_gets(kv, m, random);
+        if (test_random(random) % 4 == 0) {
+            order_check_scan(kv, m, random);
+        }
+    }
+    /* Both turns happened, so both resizes were exercised. */
+    assert_true(turns >= 2);
+    recorder all = {0};
+    assert_int_equal(scan_into(kv, NULL, NULL, &all), 0);
+    assert_int_equal(all.count, m->count);
+    for (size_t i = 0; i < m->count; i++) {
+        order_check_record(&all.records[i], &m->entries[i]);
+    }
+    recorder_free(&all);
+}
+
+static void test_map_order_model(void **state)
+{
+    (void)state;
+    uint64_t random = test_seed() ^ 0x6f72646572ULL;
+    order_model m = {0};
+    gov_kv *memory = NULL;
+    assert_int_equal(gov_kv_memory_open(&memory), 0);
+    order_run(memory, &m, &random);
+    assert_int_equal(gov_kv_memory_count(memory), m.count);
+    gov_kv_close(memory);
+
+    /* Through an overlay, whose map keeps tombstones; its batch then gives an empty base
+     * the same entries. */
+    m.count = 0;
+    gov_kv *base = NULL;
+    gov_kv *overlay = NULL;
+    assert_int_equal(gov_kv_memory_open(&base), 0);
+    assert_int_equal(gov_kv_overlay_open(base, &overlay), 0);
+    order_run(overlay, &m, &random);
+    write_batch(base, gov_kv_overlay_batch(overlay));
+    assert_int_equal(gov_kv_memory_count(base), m.count);
+    assert_same_entries(base, overlay);
+    gov_kv_close(overlay);
+    gov_kv_close(base);
+    free(m.entries);
+}
+
 /* ------------------------------------------------------------------------------------
  * 5. LevelDB.
  * ---------------------------------------------------------------------------------- */
@@ -1678,6 +1937,7 @@ int main(void)
         cmocka_unit_test(test_overlay_model_memory),
         cmocka_unit_test(test_overlay_model_leveldb),
         cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_map_order_model),
         cmocka_unit_test(test_leveldb_reopen),
         cmocka_unit_test(test_leveldb_open_errors),
         cmocka_unit_test(test_leveldb_corruption),
