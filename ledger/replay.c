@@ -11,26 +11,26 @@
 
 #include "govchain/error.h"
 
-/* With the caller's signature checks done, validates the block with them, so that the
- * commit that follows finds it validated and does not execute it again. */
-static int prevalidate(gov_ledger *target, const gov_block *block, gov_replay_verify_cb verify,
-                       void *arg)
+/* Executes the block while the verifier checks its signatures (see replay.h). A block
+ * whose signatures are not all valid is validated again with every check, which also
+ * drops what the first execution left, so the commit that follows cannot take it. */
+static void prevalidate(gov_ledger *target, const gov_block *block,
+                        const gov_replay_verifier *verifier)
 {
-    bool all_valid = false;
-    int rc = verify(arg, block, &all_valid);
-    if (rc != 0 || !all_valid) {
-        return rc;
-    }
+    void *job = verifier->start(verifier->arg, block);
     gov_ledger_checks checks = {.signatures_checked = true};
     gov_hash digest;
-    /* A block that fails here fails the commit's own validation too, which reports it. */
-    gov_ledger_validate(target, block, &checks, &digest, NULL, 0);
-    return 0;
+    /* Errors surface in the commit's own validation, which reports them. */
+    int rc = gov_ledger_validate(target, block, &checks, &digest, NULL, 0);
+    bool all_valid = verifier->finish(verifier->arg, job);
+    if (rc == 0 && !all_valid) {
+        gov_ledger_validate(target, block, NULL, &digest, NULL, 0);
+    }
 }
 
-int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until, gov_replay_verify_cb verify,
-               gov_replay_block_cb cb, void *arg, gov_replay_summary *summary, char *why,
-               size_t why_len)
+int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until,
+               const gov_replay_verifier *verifier, gov_replay_block_cb cb, void *arg,
+               gov_replay_summary *summary, char *why, size_t why_len)
 {
     uint64_t last = gov_ledger_head_get(source)->height;
     if (until != 0 && until < last) {
@@ -52,8 +52,8 @@ int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until, gov_repla
                           "height %" PRIu64 ": height: the stored block says %" PRIu64, height,
                           block.header.height);
         }
-        if (rc == 0 && verify != NULL) {
-            rc = prevalidate(target, &block, verify, arg);
+        if (rc == 0 && verifier != NULL) {
+            prevalidate(target, &block, verifier);
         }
         if (rc == 0) {
             rc = gov_ledger_commit(target, &block, &cert, detail, sizeof(detail));

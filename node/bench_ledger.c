@@ -432,11 +432,17 @@ int gov_bench_commit(gov_suite suite, const gov_bench_options *options)
     return rc == 0 ? GOV_EXIT_OK : GOV_EXIT_FAILED;
 }
 
-static int verify_block_cb(void *arg, const gov_block *block, bool *all_valid)
+static void *verify_start(void *arg, const gov_block *block)
 {
-    const gov_genesis *genesis = arg;
-    gov_verify_block(genesis, block, gov_verify_threads(), all_valid);
-    return 0;
+    return gov_verify_start(arg, block, gov_verify_threads());
+}
+
+static bool verify_finish(void *arg, void *job)
+{
+    (void)arg;
+    bool all_valid = false;
+    gov_verify_finish(job, &all_valid);
+    return all_valid;
 }
 
 int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
@@ -464,8 +470,9 @@ int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
     gov_replay_summary summary;
     double start = now_seconds();
     if (rc == 0) {
-        rc = gov_replay(source, target, 0, verify_block_cb, NULL, network->genesis, &summary, why,
-                        sizeof(why));
+        gov_replay_verifier verifier = {
+            .start = verify_start, .finish = verify_finish, .arg = (void *)network->genesis};
+        rc = gov_replay(source, target, 0, &verifier, NULL, NULL, &summary, why, sizeof(why));
     }
     double elapsed = now_seconds() - start;
     if (rc == 0) {

@@ -120,11 +120,18 @@ typedef struct {
     unsigned threads;
 } replay_context;
 
-static int verify_block(void *arg, const gov_block *block, bool *all_valid)
+static void *verify_start(void *arg, const gov_block *block)
 {
     replay_context *context = arg;
-    gov_verify_block(context->genesis, block, context->threads, all_valid);
-    return 0;
+    return gov_verify_start(context->genesis, block, context->threads);
+}
+
+static bool verify_finish(void *arg, void *job)
+{
+    (void)arg;
+    bool all_valid = false;
+    gov_verify_finish(job, &all_valid);
+    return all_valid;
 }
 
 /* Writes each replayed transaction as one JSON line. */
@@ -184,8 +191,9 @@ static int run(const options *opts, gov_genesis *genesis)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     gov_replay_summary summary;
-    int rc = gov_replay(source, target, opts->until, verify_block, export_block, &out, &summary,
-                        why, sizeof(why));
+    gov_replay_verifier verifier = {.start = verify_start, .finish = verify_finish, .arg = &out};
+    int rc = gov_replay(source, target, opts->until, &verifier, export_block, &out, &summary, why,
+                        sizeof(why));
     double seconds = seconds_since(&start);
     if (out.file != NULL && fclose(out.file) != 0 && rc == 0) {
         rc = GOV_EIO;

@@ -22,4 +22,12 @@ unsigned gov_verify_threads(void);
 void gov_verify_block(const gov_genesis *genesis, const gov_block *block, unsigned threads,
                       bool *all_valid);
 
+/* The same in the background, so that the calling thread can execute the block in the
+ * meantime: gov_verify_start returns at once (block must stay alive), gov_verify_finish
+ * waits and gives the verdict. */
+typedef struct gov_verify_job gov_verify_job;
+gov_verify_job *gov_verify_start(const gov_genesis *genesis, const gov_block *block,
+                                 unsigned threads);
+void gov_verify_finish(gov_verify_job *job, bool *all_valid);
+
 #endif

@@ -27,17 +27,24 @@ typedef struct {
  * on or a negative GOV_E* code to stop the replay with it (e.g. an export that failed). */
 typedef int (*gov_replay_block_cb)(void *arg, const gov_block *block, const gov_hash *hash);
 
-/* Optional: verifies the signatures of every transaction in block (for instance on
- * several threads, with gov_rules_check_signature) and sets *all_valid. When all are
- * valid the replay executes the block without verifying them again; otherwise it
- * executes it with every check, which finds and names the bad transaction. */
-typedef int (*gov_replay_verify_cb)(void *arg, const gov_block *block, bool *all_valid);
+/* Optional: signature checks that run beside execution, since they are most of a
+ * replay's work and each transaction's is independent. start begins checking every
+ * transaction's signature in block (with gov_rules_check_signature, for instance on
+ * other threads) and returns a job; finish waits for the job and tells whether all were
+ * valid. Meanwhile the replay executes the block without verifying signatures; when
+ * not all were valid, it executes the block again with every check, which names the
+ * bad transaction. Without a verifier every check runs in line. */
+typedef struct {
+    void *(*start)(void *arg, const gov_block *block);
+    bool (*finish)(void *arg, void *job);
+    void *arg;
+} gov_replay_verifier;
 
 /* Replays source's blocks (target->head + 1) .. min(until, source head) into target
  * (until 0: to the source's head). GOV_EINVAL when a block does not re-verify, with
  * "height H: <field>: ..." in why[]; other codes when a store fails. */
-int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until, gov_replay_verify_cb verify,
-               gov_replay_block_cb cb, void *arg, gov_replay_summary *summary, char *why,
-               size_t why_len);
+int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until,
+               const gov_replay_verifier *verifier, gov_replay_block_cb cb, void *arg,
+               gov_replay_summary *summary, char *why, size_t why_len);
 
 #endif

@@ -99,23 +99,29 @@ static int run_replay(const fixture *f, const char *extra, char *output, size_t 
     return WEXITSTATUS(status);
 }
 
-/* A verifier as the node's is, on one thread: checks every signature with the rules'
- * own check and counts the blocks. */
+/* A verifier as the node's is, but in line: start checks every signature with the
+ * rules' own check, finish reports it; blocks are counted. */
 typedef struct {
     const gov_genesis *genesis;
     int blocks;
-} verifier;
+} verifier_state;
 
-static int verify_all(void *arg, const gov_block *block, bool *all_valid)
+static void *verify_start(void *arg, const gov_block *block)
 {
-    verifier *v = arg;
-    *all_valid = true;
+    verifier_state *v = arg;
+    bool all_valid = true;
     for (uint32_t i = 0; i < block->txs_count; i++) {
-        *all_valid =
-            *all_valid && gov_rules_check_signature(v->genesis, &block->txs[i]) == GOV_REJECT_NONE;
+        all_valid =
+            all_valid && gov_rules_check_signature(v->genesis, &block->txs[i]) == GOV_REJECT_NONE;
     }
     v->blocks++;
-    return 0;
+    return all_valid ? v : NULL;
+}
+
+static bool verify_finish(void *arg, void *job)
+{
+    (void)arg;
+    return job != NULL;
 }
 
 static void test_replay_library(void **state)
@@ -129,13 +135,15 @@ static void test_replay_library(void **state)
     assert_int_equal(gov_kv_memory_open(&target_store), 0);
     assert_int_equal(gov_ledger_open(f->chain.genesis, target_store, &target, why, sizeof(why)), 0);
     gov_replay_summary summary;
-    verifier verified = {.genesis = f->chain.genesis};
+    verifier_state verified = {.genesis = f->chain.genesis};
+    gov_replay_verifier verifier = {
+        .start = verify_start, .finish = verify_finish, .arg = &verified};
     assert_int_equal(gov_replay(source, target, 2, NULL, NULL, NULL, &summary, why, sizeof(why)),
                      0);
     assert_int_equal(summary.blocks, 2);
     assert_int_equal(summary.height, 2);
     assert_int_equal(
-        gov_replay(source, target, 0, verify_all, NULL, &verified, &summary, why, sizeof(why)), 0);
+        gov_replay(source, target, 0, &verifier, NULL, NULL, &summary, why, sizeof(why)), 0);
     assert_int_equal(summary.blocks, BLOCKS - 2);
     assert_int_equal(verified.blocks, BLOCKS - 2);
     assert_int_equal(summary.transactions, (BLOCKS - 2) * TXS_PER_BLOCK);
@@ -144,6 +152,76 @@ static void test_replay_library(void **state)
     assert_int_equal(ours->height, BLOCKS);
     assert_memory_equal(ours->hash.bytes, theirs->hash.bytes, GOV_HASH_LEN);
     assert_memory_equal(ours->state_root.bytes, theirs->state_root.bytes, GOV_HASH_LEN);
+    gov_ledger_close(target);
+    gov_ledger_close(source);
+    gov_kv_close(target_store);
+    gov_kv_close(source_store);
+}
+
+/* Rewrites block `height` in the data directory after change() altered it; when
+ * recertify, a quorum signs the altered block, as a faulty majority or a bug could. */
+static void tamper(fixture *f, uint64_t height, void (*change)(gov_block *), bool recertify)
+{
+    char why[512];
+    gov_kv *store;
+    gov_ledger *ledger;
+    assert_int_equal(gov_kv_leveldb_open(f->data_dir, false, &store, why, sizeof(why)), 0);
+    assert_int_equal(gov_ledger_open(f->chain.genesis, store, &ledger, why, sizeof(why)), 0);
+    gov_block block;
+    gov_commit_cert cert;
+    assert_int_equal(gov_ledger_block_get(ledger, height, &block, &cert, why, sizeof(why)), 0);
+    change(&block);
+    if (recertify) {
+        test_chain_certify(&f->chain, &block, gov_quorum_size(CHAIN_VALIDATORS), &cert);
+    }
+    gov_buf record;
+    gov_buf_init(&record);
+    assert_int_equal(gov_block_record_encode(&block, &cert, &record), 0);
+    uint8_t key[9] = {'B'};
+    for (int i = 0; i < 8; i++) {
+        key[1 + i] = (uint8_t)(height >> (56 - 8 * i));
+    }
+    assert_int_equal(gov_kv_put(store, key, sizeof(key), record.data, record.len, why, sizeof(why)),
+                     0);
+    gov_buf_free(&record);
+    gov_block_clear(&block);
+    gov_ledger_close(ledger);
+    gov_kv_close(store);
+}
+
+static void wrong_state_root(gov_block *block)
+{
+    block->header.state_root.bytes[0] ^= 0xff;
+}
+
+static void forged_signature(gov_block *block)
+{
+    block->txs[0].signature[7] ^= 1;
+}
+
+/* With a verifier, a block with a forged signature is still refused and named: the
+ * execution that skipped signatures is thrown away and the block checked in full. */
+static void test_replay_verifier_finds_forgery(void **state)
+{
+    fixture *f = *state;
+    tamper(f, 2, forged_signature, false);
+    char why[512];
+    gov_kv *source_store, *target_store;
+    gov_ledger *source, *target;
+    assert_int_equal(gov_kv_leveldb_open(f->data_dir, false, &source_store, why, sizeof(why)), 0);
+    assert_int_equal(gov_ledger_open(f->chain.genesis, source_store, &source, why, sizeof(why)), 0);
+    assert_int_equal(gov_kv_memory_open(&target_store), 0);
+    assert_int_equal(gov_ledger_open(f->chain.genesis, target_store, &target, why, sizeof(why)), 0);
+    verifier_state verified = {.genesis = f->chain.genesis};
+    gov_replay_verifier verifier = {
+        .start = verify_start, .finish = verify_finish, .arg = &verified};
+    gov_replay_summary summary;
+    assert_int_equal(
+        gov_replay(source, target, 0, &verifier, NULL, NULL, &summary, why, sizeof(why)),
+        GOV_EINVAL);
+    assert_non_null(strstr(why, "height 2: txs[0]: rejected: bad_signature"));
+    assert_int_equal(summary.blocks, 1);
+    assert_int_equal(gov_ledger_head_get(target)->height, 1);
     gov_ledger_close(target);
     gov_ledger_close(source);
     gov_kv_close(target_store);
@@ -186,47 +264,6 @@ static void test_replay_command(void **state)
     assert_non_null(strstr(output, "replayed 2 blocks, 6 transactions"));
     assert_int_equal(run_replay(f, "--until 0", output, sizeof(output)), 2);
     assert_int_equal(run_replay(f, "--bogus", output, sizeof(output)), 2);
-}
-
-/* Rewrites block `height` in the data directory after change() altered it; when
- * recertify, a quorum signs the altered block, as a faulty majority or a bug could. */
-static void tamper(fixture *f, uint64_t height, void (*change)(gov_block *), bool recertify)
-{
-    char why[512];
-    gov_kv *store;
-    gov_ledger *ledger;
-    assert_int_equal(gov_kv_leveldb_open(f->data_dir, false, &store, why, sizeof(why)), 0);
-    assert_int_equal(gov_ledger_open(f->chain.genesis, store, &ledger, why, sizeof(why)), 0);
-    gov_block block;
-    gov_commit_cert cert;
-    assert_int_equal(gov_ledger_block_get(ledger, height, &block, &cert, why, sizeof(why)), 0);
-    change(&block);
-    if (recertify) {
-        test_chain_certify(&f->chain, &block, gov_quorum_size(CHAIN_VALIDATORS), &cert);
-    }
-    gov_buf record;
-    gov_buf_init(&record);
-    assert_int_equal(gov_block_record_encode(&block, &cert, &record), 0);
-    uint8_t key[9] = {'B'};
-    for (int i = 0; i < 8; i++) {
-        key[1 + i] = (uint8_t)(height >> (56 - 8 * i));
-    }
-    assert_int_equal(gov_kv_put(store, key, sizeof(key), record.data, record.len, why, sizeof(why)),
-                     0);
-    gov_buf_free(&record);
-    gov_block_clear(&block);
-    gov_ledger_close(ledger);
-    gov_kv_close(store);
-}
-
-static void wrong_state_root(gov_block *block)
-{
-    block->header.state_root.bytes[0] ^= 0xff;
-}
-
-static void forged_signature(gov_block *block)
-{
-    block->txs[0].signature[7] ^= 1;
 }
 
 static void test_tampered_state_root(void **state)
@@ -285,6 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_replay_library, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_verifier_finds_forgery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_state_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_certificate, setup, teardown),
