@@ -32,7 +32,7 @@
 #include "govchain/error.h"
 #include "govchain/limits.h"
 #include "govchain/state.h"
-#include "ledger/ledger_internal.h"
+#include "ledger/store_key.h"
 
 enum {
     HEAD_FIELDS = 7,

@@ -39,7 +39,7 @@
 #include "govchain/assert.h"
 #include "govchain/canon.h"
 #include "govchain/error.h"
-#include "ledger/ledger_internal.h"
+#include "ledger/store_key.h"
 #include "govchain/limits.h"
 
 enum {

@@ -1,5 +1,5 @@
 /*
- * Internals shared by the ledger's files: the store key layout (DESIGN §5, docs/ledger.md)
+ * Shared by the ledger's files: the store key layout (DESIGN §5, docs/ledger.md)
  * and the small builder every file uses to write those keys, so that one definition
  * says how a key is spelt.
  *
@@ -15,8 +15,8 @@
  *
  * Integers in keys are big-endian, so keys sort in numeric order.
  */
-#ifndef GOVCHAIN_LEDGER_INTERNAL_H
-#define GOVCHAIN_LEDGER_INTERNAL_H
+#ifndef GOVCHAIN_LEDGER_STORE_KEY_H
+#define GOVCHAIN_LEDGER_STORE_KEY_H
 
 #include <stddef.h>
 #include <stdint.h>
