@@ -115,8 +115,9 @@ int gov_network_create(gov_suite suite, uint32_t validators, uint64_t genesis_ti
 {
     if (validators < GOV_VALIDATORS_MIN || validators > GOV_VALIDATORS_MAX ||
         !gov_suite_valid(suite)) {
-        return gov_fail(why, why_len, GOV_EINVAL, "a network has %d to %d validators",
-                        GOV_VALIDATORS_MIN, GOV_VALIDATORS_MAX);
+        return gov_fail(why, why_len, GOV_EINVAL,
+                        "a network has a known suite and %d to %d validators", GOV_VALIDATORS_MIN,
+                        GOV_VALIDATORS_MAX);
     }
     gov_network *network = calloc(1, sizeof(*network));
     if (network == NULL) {
@@ -128,15 +129,14 @@ int gov_network_create(gov_suite suite, uint32_t validators, uint64_t genesis_ti
     if (rc == 0) {
         rc = make_keys(suite, validators, &network->validator_keys);
     }
-    if (rc == 0) {
-        network->genesis_json = genesis_text(network, suite, genesis_time_ms, chain_name);
-        rc = network->genesis_json == NULL ? GOV_ENOMEM : 0;
-    }
-    if (rc == 0) {
+    if (rc != 0) {
+        gov_fail(why, why_len, rc, "cannot create the network's keys: %s", gov_strerror(rc));
+    } else if ((network->genesis_json =
+                    genesis_text(network, suite, genesis_time_ms, chain_name)) == NULL) {
+        rc = gov_fail(why, why_len, GOV_ENOMEM, "cannot write the genesis: out of memory");
+    } else {
         rc = gov_genesis_parse(network->genesis_json, strlen(network->genesis_json),
                                &network->genesis, why, why_len);
-    } else {
-        gov_fail(why, why_len, rc, "cannot create the network's keys: %s", gov_strerror(rc));
     }
     if (rc != 0) {
         gov_network_free(network);

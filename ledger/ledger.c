@@ -55,7 +55,10 @@ struct gov_ledger {
     gov_validator_set validators;
     bool failed;
     gov_kv *pending; /* overlay holding the last executed block's writes, or NULL */
-    gov_hash pending_hash;
+    /* Which block that was: the hash of its whole encoding, signatures included. The
+     * header hash would not do: it covers transactions by their ids, which leave the
+     * signatures out, so another copy of the block with other signatures has it too. */
+    gov_hash pending_fingerprint;
 };
 
 /* Head record ------------------------------------------------------------------------ */
@@ -130,6 +133,23 @@ int gov_block_record_decode(const uint8_t *data, size_t len, gov_block *block,
     if (rc != 0) {
         gov_block_clear(block);
     }
+    return rc;
+}
+
+/* The hash of a block's whole encoding; *size (may be NULL) receives its length. */
+static int fingerprint(const gov_ledger *ledger, const gov_block *block, gov_hash *out,
+                       size_t *size)
+{
+    gov_buf encoded;
+    gov_buf_init(&encoded);
+    int rc = gov_block_encode(block, &encoded);
+    if (rc == 0) {
+        gov_hash_bytes(ledger->genesis->suite, encoded.data, encoded.len, out);
+    }
+    if (size != NULL) {
+        *size = encoded.len;
+    }
+    gov_buf_free(&encoded);
     return rc;
 }
 
@@ -334,7 +354,7 @@ int gov_ledger_build(gov_ledger *ledger, uint64_t time_ms, uint32_t proposer,
     }
     gov_state_clear(&state);
     if (rc == 0) {
-        rc = gov_block_hash(ledger->genesis->suite, &block->header, &ledger->pending_hash);
+        rc = fingerprint(ledger, block, &ledger->pending_fingerprint, NULL);
     }
     *included = block->txs_count;
 out:
@@ -399,12 +419,17 @@ static int check_header(const gov_ledger *ledger, const gov_block *block,
                         header->time_ms, skew, checks->now_ms);
     }
     if (header->proposer >= genesis->validators_count) {
-        return number_mismatch("proposer", header->proposer, genesis->validators_count - 1, why,
-                               why_len);
+        return gov_fail(why, why_len, GOV_EINVAL, "proposer: %u is not one of the %u validators",
+                        header->proposer, genesis->validators_count);
     }
-    if (header->tx_count != block->txs_count ||
-        block->txs_count > genesis->consensus.block_txs_max) {
-        return number_mismatch("tx_count", header->tx_count, block->txs_count, why, why_len);
+    if (header->tx_count != block->txs_count) {
+        return gov_fail(why, why_len, GOV_EINVAL,
+                        "tx_count: the block says %u, it holds %u transactions", header->tx_count,
+                        block->txs_count);
+    }
+    if (block->txs_count > genesis->consensus.block_txs_max) {
+        return gov_fail(why, why_len, GOV_EINVAL, "tx_count: %u, more than block_txs_max %u",
+                        block->txs_count, genesis->consensus.block_txs_max);
     }
     if (!gov_hash_equal(&header->validators_hash, &genesis->validators_hash)) {
         return hash_mismatch("validators_hash", &header->validators_hash, &genesis->validators_hash,
@@ -458,14 +483,12 @@ int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_le
     if (rc != 0) {
         return rc;
     }
-    gov_buf encoded;
-    gov_buf_init(&encoded);
-    rc = gov_block_encode(block, &encoded);
-    size_t size = encoded.len;
-    gov_buf_free(&encoded);
+    size_t size = 0;
+    gov_hash block_fingerprint;
+    rc = fingerprint(ledger, block, &block_fingerprint, &size);
     if (rc == 0 && size > ledger->genesis->consensus.block_bytes_max) {
-        rc = number_mismatch("size in bytes", size, ledger->genesis->consensus.block_bytes_max, why,
-                             why_len);
+        rc = gov_fail(why, why_len, GOV_EINVAL, "size: %zu bytes, more than block_bytes_max %u",
+                      size, ledger->genesis->consensus.block_bytes_max);
     }
     gov_hash *tx_ids = calloc(block->txs_count + 1, sizeof(gov_hash));
     gov_hash state_root;
@@ -498,7 +521,7 @@ int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_le
         drop_pending(ledger);
         return rc;
     }
-    ledger->pending_hash = *digest;
+    ledger->pending_fingerprint = block_fingerprint;
     return 0;
 }
 
@@ -573,7 +596,14 @@ int gov_ledger_commit(gov_ledger *ledger, const gov_block *block, const gov_comm
     if (rc == 0) {
         rc = check_certificate(ledger, block, &hash, cert, why, why_len);
     }
-    if (rc == 0 && (ledger->pending == NULL || !gov_hash_equal(&hash, &ledger->pending_hash))) {
+    /* Only the very block that was executed (signatures included) may reuse its
+     * writes; any other copy is validated in full. */
+    gov_hash block_fingerprint;
+    if (rc == 0) {
+        rc = fingerprint(ledger, block, &block_fingerprint, NULL);
+    }
+    if (rc == 0 && (ledger->pending == NULL ||
+                    !gov_hash_equal(&block_fingerprint, &ledger->pending_fingerprint))) {
         rc = gov_ledger_validate(ledger, block, NULL, &hash, why, why_len);
     }
     if (rc != 0) {

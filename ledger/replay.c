@@ -61,12 +61,16 @@ int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until,
                 gov_fail(why, why_len, rc, "height %" PRIu64 ": %s", height, detail);
             }
         }
-        if (rc == 0 && cb != NULL) {
-            rc = cb(arg, &block, &gov_ledger_head_get(target)->hash);
-        }
         if (rc == 0) {
             summary->blocks++;
             summary->transactions += block.txs_count;
+        }
+        if (rc == 0 && cb != NULL) {
+            rc = cb(arg, &block, &gov_ledger_head_get(target)->hash);
+            if (rc != 0) {
+                gov_fail(why, why_len, rc, "height %" PRIu64 ": after the block re-verified: %s",
+                         height, gov_strerror(rc));
+            }
         }
         gov_block_clear(&block);
     }

@@ -521,6 +521,13 @@ static int update_subtree(batch_context *c, const gov_hash *hash, uint32_t depth
         return rc;
     }
     if (current.tag == LEAF_TAG) {
+        /* As walk does (design note 3): a leaf off its own path is a corrupted store. */
+        if (first_difference(&current.a, &e->key) < depth) {
+            char hex[HEX_LEN];
+            gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
+            return gov_fail(c->why, c->why_len, GOV_EIO,
+                            "corrupted store: state leaf %s is off its key's path", hex);
+        }
         if (n == 1 && gov_hash_equal(&e->key, &current.a) &&
             gov_hash_equal(&e->value_hash, &current.b)) {
             *out = (subtree){.hash = *hash, .leaf = true}; /* the same value again */

@@ -168,8 +168,11 @@ int gov_bench_apply(gov_suite suite, const gov_bench_options *options)
     while (status == GOV_EXIT_OK && busy < options->seconds) {
         gov_kv *store = NULL;
         gov_kv *overlay = NULL;
-        gov_kv_memory_open(&store);
-        gov_kv_overlay_open(store, &overlay);
+        if (gov_kv_memory_open(&store) != 0 || gov_kv_overlay_open(store, &overlay) != 0) {
+            gov_kv_close(store);
+            status = gov_cli_failure(COMMAND, "out of memory");
+            break;
+        }
         gov_hash root;
         gov_smt_empty_root(&root);
         gov_state state;
@@ -218,8 +221,11 @@ static double tree_updates(gov_suite suite, unsigned seconds, size_t batch)
     for (uint64_t round = 0; entries != NULL && busy < seconds; round++) {
         gov_kv *store = NULL;
         gov_kv *overlay = NULL;
-        gov_kv_memory_open(&store);
-        gov_kv_overlay_open(store, &overlay);
+        if (gov_kv_memory_open(&store) != 0 || gov_kv_overlay_open(store, &overlay) != 0) {
+            gov_kv_close(store);
+            free(entries);
+            return -1;
+        }
         gov_smt tree = {.suite = suite, .store = overlay};
         gov_hash root;
         gov_smt_empty_root(&root);
@@ -332,7 +338,7 @@ static int grow_chain(const gov_network *network, gov_ledger *ledger, uint32_t b
     for (uint32_t b = 0; b < blocks && rc == 0; b++) {
         uint64_t height = gov_ledger_head_get(ledger)->height;
         gov_tx *txs = make_issues(network, height * per_block, per_block, true);
-        gov_block block;
+        gov_block block = {0};
         gov_commit_cert cert;
         uint32_t included = 0;
         rc = txs == NULL

@@ -201,8 +201,7 @@ static int run(const options *opts, gov_genesis *genesis)
     }
     out.file = NULL;
     if (rc != 0) {
-        gov_cli_failure(COMMAND, "divergence or failure after %" PRIu64 " good blocks: %s",
-                        summary.blocks, why);
+        gov_cli_failure(COMMAND, "stopped after %" PRIu64 " good blocks: %s", summary.blocks, why);
         goto out;
     }
     const gov_ledger_head *head = gov_ledger_head_get(target);

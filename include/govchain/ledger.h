@@ -20,8 +20,8 @@
  * Store entries besides those of govchain/state.h:
  *   'B' || height (8 bytes BE) -> [block, commit certificate]
  *   'H' || block hash          -> height (8 bytes BE)
- *   'M' || "head"              -> [height, block hash, state root, history size,
- *                                  [history frontier hashes]]
+ *   'M' || "head"              -> [chain id, height, block hash, state root, time_ms,
+ *                                  history size, [history frontier hashes]]
  *
  * Fail-stop: if writing a commit fails, the ledger refuses every later call with
  * GOV_EIO, and the caller (the node) must stop; the store holds the previous block

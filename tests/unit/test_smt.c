@@ -1343,6 +1343,26 @@ static void test_update_many(void **state)
         assert_int_equal(gov_smt_prove(&b, &root_b, &keys[i], &proof, why, sizeof(why)), 0);
         assert_true(gov_smt_verify(GOV_SUITE_P256_SHA256, &root_b, &keys[i], &value_b, &proof));
     }
+    /* A batch that only rewrites values already there changes nothing; rewrites mixed
+     * with a neighbour's change give the one-by-one tree too. */
+    gov_smt_entry again[3];
+    for (int i = 0; i < 3; i++) {
+        bool found = false;
+        again[i].key = keys[i];
+        assert_int_equal(
+            gov_smt_get(&a, &root_a, &keys[i], &found, &again[i].value_hash, why, sizeof(why)), 0);
+        assert_true(found);
+    }
+    gov_hash unchanged;
+    assert_int_equal(gov_smt_update_many(&b, &root_b, again, 3, &unchanged, why, sizeof(why)), 0);
+    assert_memory_equal(unchanged.bytes, root_b.bytes, GOV_HASH_LEN);
+    again[2].key.bytes[31] ^= 1; /* a neighbour of keys[2], new */
+    assert_int_equal(
+        gov_smt_update(&a, &root_a, &again[2].key, &again[2].value_hash, &root_a, why, sizeof(why)),
+        0);
+    assert_int_equal(gov_smt_update_many(&b, &root_b, again, 3, &root_b, why, sizeof(why)), 0);
+    assert_memory_equal(root_a.bytes, root_b.bytes, GOV_HASH_LEN);
+    keys[key_count < KEYS_MAX ? key_count++ : 0] = again[2].key;
     /* The batch stores no more nodes than one-by-one updates do. */
     assert_true(gov_kv_memory_count(batched) <= gov_kv_memory_count(one_by_one));
     fprintf(stderr, "# update_many: %zu keys; nodes stored %zu batched, %zu one by one\n",
