@@ -1,10 +1,12 @@
 /*
- * `govchain bench SUBJECT`: how fast govchain's own API does one thing, on one thread.
+ * `govchain bench SUBJECT`: how fast govchain's own API does one thing.
  *
- * The figures are meant to be read beside `openssl speed` on the same machine
- * (docs/crypto.md says which of its lines to compare). Each subject is a row of the
- * table below: a name, a line of help, and a function that measures it for one suite
- * and prints one line. A timed loop checks the clock only between batches of calls.
+ * The signature subjects (verify, sign) run on one thread and are meant to be read beside
+ * `openssl speed` on the same machine; the ledger subjects (node/bench_ledger.c) print
+ * their own baseline, measured in the same run, and the ratio (docs/benchmarks.md).
+ * Each subject is a row of the table below: a name, a line of help, and a function that
+ * measures it for one suite and prints one line. A timed loop checks the clock only
+ * between batches of calls.
  */
 #include "govchain/crypto.h"
 #include "govchain/error.h"
@@ -172,8 +174,9 @@ static void print_usage(FILE *out)
 {
     fprintf(out, "Usage: govchain " COMMAND " SUBJECT [--suite p256-sha256|sm2-sm3|all]\n"
                  "                      [--seconds N] [--message-bytes N]\n\n"
-                 "Measures how many operations per second govchain's API does on one "
-                 "thread.\n\nSubjects:\n");
+                 "Measures how many operations per second govchain's API does; the ledger\n"
+                 "subjects print a baseline measured in the same run beside their figure.\n"
+                 "\nSubjects:\n");
     for (size_t i = 0; i < SUBJECT_COUNT; i++) {
         fprintf(out, "  %-8s %s\n", subjects[i].name, subjects[i].help);
     }

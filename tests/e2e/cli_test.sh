@@ -147,6 +147,9 @@ expect 2 "bench with an operand after --" -- "$govchain" bench verify --seconds 
 contains err "unexpected argument 'junk'" "bench names the stray operand"
 expect 0 "bench verify briefly" -- "$govchain" bench verify --suite sm2-sm3 --seconds 1
 contains out "sm2-sm3 verify" "bench prints its suite"
+expect 0 "bench apply briefly" -- "$govchain" bench apply --suite p256-sha256 --seconds 1
+contains out "records/s without signature checks" "bench apply prints its figure"
+contains out "ratio" "bench apply prints its ratio to the same run's baseline"
 
 echo "cli: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
