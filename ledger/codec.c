@@ -198,12 +198,12 @@ void gov_block_encode_into(const gov_block *block, gov_buf *out)
 
 /* Decoders --------------------------------------------------------------------------- */
 
-static bool decode_hash(gov_dec *dec, const char *field, gov_hash *out)
+bool gov_record_dec_hash(gov_dec *dec, const char *field, gov_hash *out)
 {
     return gov_dec_bin_fixed(dec, field, out->bytes, GOV_HASH_LEN);
 }
 
-static bool decode_id(gov_dec *dec, const char *field, char out[GOV_ID_LEN_MAX + 1])
+bool gov_record_dec_id(gov_dec *dec, const char *field, char out[GOV_ID_LEN_MAX + 1])
 {
     if (!gov_dec_str(dec, field, GOV_ID_LEN_MAX, out)) {
         return false;
@@ -252,7 +252,7 @@ static bool decode_issue(gov_dec *dec, gov_issue *issue)
 {
     uint64_t doc_class = 0;
     if (!gov_dec_array(dec, "issue", ISSUE_FIELDS) ||
-        !decode_hash(dec, "doc_hash", &issue->doc_hash) ||
+        !gov_record_dec_hash(dec, "doc_hash", &issue->doc_hash) ||
         !gov_dec_uint(dec, "class", UINT64_MAX, &doc_class)) {
         return false;
     }
@@ -260,14 +260,14 @@ static bool decode_issue(gov_dec *dec, gov_issue *issue)
         return gov_dec_reject(dec, GOV_EDECODE, "class", "unknown document class");
     }
     issue->doc_class = (gov_doc_class)doc_class;
-    if (!decode_id(dec, "doc_type", issue->doc_type) ||
-        !decode_hash(dec, "subject_ref", &issue->subject_ref) ||
+    if (!gov_record_dec_id(dec, "doc_type", issue->doc_type) ||
+        !gov_record_dec_hash(dec, "subject_ref", &issue->subject_ref) ||
         !gov_dec_uint(dec, "valid_from_ms", UINT64_MAX, &issue->valid_from_ms) ||
         !gov_dec_uint(dec, "valid_until_ms", UINT64_MAX, &issue->valid_until_ms)) {
         return false;
     }
     issue->has_supersedes = !gov_dec_nil(dec);
-    if (issue->has_supersedes && !decode_hash(dec, "supersedes", &issue->supersedes)) {
+    if (issue->has_supersedes && !gov_record_dec_hash(dec, "supersedes", &issue->supersedes)) {
         return false;
     }
     return decode_metadata(dec, issue) && gov_dec_leave(dec);
@@ -277,7 +277,7 @@ static bool decode_remark(gov_dec *dec, const char *field, const char *text_fiel
                           gov_doc_remark *remark)
 {
     return gov_dec_array(dec, field, REMARK_FIELDS) &&
-           decode_hash(dec, "doc_hash", &remark->doc_hash) &&
+           gov_record_dec_hash(dec, "doc_hash", &remark->doc_hash) &&
            gov_dec_str(dec, text_field, GOV_NOTE_LEN_MAX, remark->text) && gov_dec_leave(dec);
 }
 
@@ -300,8 +300,8 @@ static bool decode_body(gov_dec *dec, gov_tx *tx)
         return gov_dec_reject(dec, GOV_EDECODE, "kind", "unknown transaction kind");
     }
     tx->kind = (gov_tx_kind)kind;
-    if (!decode_hash(dec, "chain_id", &tx->chain_id) ||
-        !decode_id(dec, "department", tx->department) ||
+    if (!gov_record_dec_hash(dec, "chain_id", &tx->chain_id) ||
+        !gov_record_dec_id(dec, "department", tx->department) ||
         !gov_dec_u32(dec, "key_index", GOV_DEPARTMENT_KEYS_MAX - 1, &tx->key_index) ||
         !gov_dec_uint(dec, "nonce", UINT64_MAX, &tx->nonce) ||
         !gov_dec_uint(dec, "created_ms", UINT64_MAX, &tx->created_ms)) {
@@ -354,16 +354,16 @@ bool gov_block_header_decode_from(gov_dec *dec, const char *field, gov_block_hea
         return gov_dec_reject(dec, GOV_EDECODE, "version", "unsupported block version");
     }
     out->version = GOV_BLOCK_VERSION;
-    return decode_hash(dec, "chain_id", &out->chain_id) &&
+    return gov_record_dec_hash(dec, "chain_id", &out->chain_id) &&
            gov_dec_uint(dec, "height", UINT64_MAX, &out->height) &&
-           decode_hash(dec, "prev_hash", &out->prev_hash) &&
+           gov_record_dec_hash(dec, "prev_hash", &out->prev_hash) &&
            gov_dec_uint(dec, "time_ms", UINT64_MAX, &out->time_ms) &&
            gov_dec_u32(dec, "proposer", GOV_VALIDATORS_MAX - 1, &out->proposer) &&
            gov_dec_u32(dec, "tx_count", GOV_BLOCK_TXS_MAX, &out->tx_count) &&
-           decode_hash(dec, "tx_root", &out->tx_root) &&
-           decode_hash(dec, "state_root", &out->state_root) &&
-           decode_hash(dec, "history_root", &out->history_root) &&
-           decode_hash(dec, "validators_hash", &out->validators_hash) && gov_dec_leave(dec);
+           gov_record_dec_hash(dec, "tx_root", &out->tx_root) &&
+           gov_record_dec_hash(dec, "state_root", &out->state_root) &&
+           gov_record_dec_hash(dec, "history_root", &out->history_root) &&
+           gov_record_dec_hash(dec, "validators_hash", &out->validators_hash) && gov_dec_leave(dec);
 }
 
 int gov_block_header_decode(const uint8_t *data, size_t len, gov_block_header *out, char *why,

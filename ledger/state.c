@@ -122,32 +122,18 @@ int gov_doc_state_encode(const gov_doc_state *state, gov_buf *out)
 
 /* Decoding ------------------------------------------------------------------------------ */
 
-static bool decode_hash(gov_dec *dec, const char *field, gov_hash *out)
-{
-    return gov_dec_bin_fixed(dec, field, out->bytes, GOV_HASH_LEN);
-}
-
-static bool decode_id(gov_dec *dec, const char *field, char out[GOV_ID_LEN_MAX + 1])
-{
-    if (!gov_dec_str(dec, field, GOV_ID_LEN_MAX, out)) {
-        return false;
-    }
-    return gov_id_valid(out, strlen(out)) ||
-           gov_dec_reject(dec, GOV_EDECODE, field, "not an identifier");
-}
-
 static bool decode_position(gov_dec *dec, const char *field, gov_ledger_position *at)
 {
     return gov_dec_array(dec, field, POSITION_FIELDS) &&
            gov_dec_uint(dec, "height", UINT64_MAX, &at->height) &&
            gov_dec_u32(dec, "index", GOV_BLOCK_TXS_MAX - 1, &at->index) &&
-           decode_hash(dec, "tx_id", &at->tx_id) && gov_dec_leave(dec);
+           gov_record_dec_hash(dec, "tx_id", &at->tx_id) && gov_dec_leave(dec);
 }
 
 static bool decode_optional_hash(gov_dec *dec, const char *field, bool *present, gov_hash *out)
 {
     *present = !gov_dec_nil(dec);
-    return !*present || decode_hash(dec, field, out);
+    return !*present || gov_record_dec_hash(dec, field, out);
 }
 
 static bool decode_enum(gov_dec *dec, const char *field, uint32_t min, uint32_t max, uint32_t *out)
@@ -174,7 +160,7 @@ static bool decode_endorsements(gov_dec *dec, gov_doc_state *out)
     for (uint32_t i = 0; i < count; i++) {
         gov_endorsement *endorsement = &out->endorsements[i];
         if (!gov_dec_array(dec, "endorsement", ENDORSEMENT_FIELDS) ||
-            !decode_id(dec, "department", endorsement->department) ||
+            !gov_record_dec_id(dec, "department", endorsement->department) ||
             !decode_position(dec, "at", &endorsement->at) || !gov_dec_leave(dec)) {
             return false;
         }
@@ -194,10 +180,11 @@ static bool decode_state(gov_dec *dec, gov_doc_state *out)
     if (version != GOV_DOC_STATE_VERSION) {
         return gov_dec_reject(dec, GOV_EDECODE, "version", "unsupported state version");
     }
-    if (!decode_hash(dec, "doc_hash", &out->doc_hash) || !decode_id(dec, "issuer", out->issuer) ||
+    if (!gov_record_dec_hash(dec, "doc_hash", &out->doc_hash) ||
+        !gov_record_dec_id(dec, "issuer", out->issuer) ||
         !decode_enum(dec, "class", GOV_DOC_CLASS_CERTIFICATE, GOV_DOC_CLASS_APPROVAL, &doc_class) ||
-        !decode_id(dec, "doc_type", out->doc_type) ||
-        !decode_hash(dec, "subject_ref", &out->subject_ref) ||
+        !gov_record_dec_id(dec, "doc_type", out->doc_type) ||
+        !gov_record_dec_hash(dec, "subject_ref", &out->subject_ref) ||
         !gov_dec_uint(dec, "valid_from_ms", UINT64_MAX, &out->valid_from_ms) ||
         !gov_dec_uint(dec, "valid_until_ms", UINT64_MAX, &out->valid_until_ms) ||
         !decode_optional_hash(dec, "supersedes", &out->has_supersedes, &out->supersedes) ||
@@ -324,8 +311,8 @@ static int add_pending(gov_state *state, const gov_hash *doc_hash, const gov_has
         state->pending = grown;
         state->pending_capacity = capacity;
     }
-    state->pending[state->pending_count++] = (gov_smt_entry){.key = *doc_hash,
-                                                             .value_hash = *value_hash};
+    state->pending[state->pending_count++] =
+        (gov_smt_entry){.key = *doc_hash, .value_hash = *value_hash};
     return 0;
 }
 

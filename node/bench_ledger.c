@@ -438,19 +438,6 @@ int gov_bench_commit(gov_suite suite, const gov_bench_options *options)
     return rc == 0 ? GOV_EXIT_OK : GOV_EXIT_FAILED;
 }
 
-static void *verify_start(void *arg, const gov_block *block)
-{
-    return gov_verify_start(arg, block, gov_verify_threads());
-}
-
-static bool verify_finish(void *arg, void *job)
-{
-    (void)arg;
-    bool all_valid = false;
-    gov_verify_finish(job, &all_valid);
-    return all_valid;
-}
-
 int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
 {
     gov_network *network = make_network(suite);
@@ -476,8 +463,7 @@ int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
     gov_replay_summary summary;
     double start = now_seconds();
     if (rc == 0) {
-        gov_replay_verifier verifier = {
-            .start = verify_start, .finish = verify_finish, .arg = (void *)network->genesis};
+        gov_replay_verifier verifier = gov_verify_for_replay(network->genesis);
         rc = gov_replay(source, target, 0, &verifier, NULL, NULL, &summary, why, sizeof(why));
     }
     double elapsed = now_seconds() - start;

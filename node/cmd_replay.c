@@ -113,26 +113,11 @@ static int load_genesis(const char *path, gov_genesis **out)
     return rc == 0 ? 0 : gov_cli_failure(COMMAND, "%s: %s", path, why);
 }
 
-/* What the replay's callbacks share: the export file, and the signature verifier. */
+/* What the export callback needs: the file and the chain's genesis. */
 typedef struct {
     FILE *file;
     const gov_genesis *genesis;
-    unsigned threads;
 } replay_context;
-
-static void *verify_start(void *arg, const gov_block *block)
-{
-    replay_context *context = arg;
-    return gov_verify_start(context->genesis, block, context->threads);
-}
-
-static bool verify_finish(void *arg, void *job)
-{
-    (void)arg;
-    bool all_valid = false;
-    gov_verify_finish(job, &all_valid);
-    return all_valid;
-}
 
 /* Writes each replayed transaction as one JSON line. */
 static int export_block(void *arg, const gov_block *block, const gov_hash *hash)
@@ -175,7 +160,7 @@ static int run(const options *opts, gov_genesis *genesis)
     gov_kv *target_store = NULL;
     gov_ledger *source = NULL;
     gov_ledger *target = NULL;
-    replay_context out = {.genesis = genesis, .threads = gov_verify_threads()};
+    replay_context out = {.genesis = genesis};
     int status = GOV_EXIT_FAILED;
     if (gov_kv_leveldb_open(opts->data_dir, false, &source_store, why, sizeof(why)) != 0 ||
         gov_ledger_open(genesis, source_store, &source, why, sizeof(why)) != 0 ||
@@ -191,7 +176,7 @@ static int run(const options *opts, gov_genesis *genesis)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     gov_replay_summary summary;
-    gov_replay_verifier verifier = {.start = verify_start, .finish = verify_finish, .arg = &out};
+    gov_replay_verifier verifier = gov_verify_for_replay(genesis);
     int rc = gov_replay(source, target, opts->until, &verifier, export_block, &out, &summary, why,
                         sizeof(why));
     double seconds = seconds_since(&start);

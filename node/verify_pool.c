@@ -107,3 +107,23 @@ void gov_verify_block(const gov_genesis *genesis, const gov_block *block, unsign
     split(&job, genesis, block, threads, false);
     join(&job, all_valid);
 }
+
+static void *replay_start(void *arg, const gov_block *block)
+{
+    return gov_verify_start(arg, block, gov_verify_threads());
+}
+
+static bool replay_finish(void *arg, void *job)
+{
+    (void)arg;
+    bool all_valid = false;
+    gov_verify_finish(job, &all_valid);
+    return all_valid;
+}
+
+gov_replay_verifier gov_verify_for_replay(const gov_genesis *genesis)
+{
+    /* The verifier's argument is not const; the jobs only read the genesis. */
+    return (gov_replay_verifier){
+        .start = replay_start, .finish = replay_finish, .arg = (void *)genesis};
+}

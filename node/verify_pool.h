@@ -11,6 +11,7 @@
 
 #include "govchain/block.h"
 #include "govchain/genesis.h"
+#include "govchain/replay.h"
 
 #define GOV_VERIFY_THREADS_MAX 32
 
@@ -29,5 +30,9 @@ typedef struct gov_verify_job gov_verify_job;
 gov_verify_job *gov_verify_start(const gov_genesis *genesis, const gov_block *block,
                                  unsigned threads);
 void gov_verify_finish(gov_verify_job *job, bool *all_valid);
+
+/* A replay verifier (govchain/replay.h) that checks each block on every core while the
+ * replay executes it. genesis is borrowed. */
+gov_replay_verifier gov_verify_for_replay(const gov_genesis *genesis);
 
 #endif

@@ -147,5 +147,8 @@ void gov_block_header_encode_into(const gov_block_header *header, gov_buf *out);
 bool gov_block_header_decode_from(gov_dec *dec, const char *field, gov_block_header *out);
 void gov_block_encode_into(const gov_block *block, gov_buf *out);
 bool gov_block_decode_from(gov_dec *dec, const char *field, gov_block *out);
+/* Fields every record shares: a 32-byte hash, and an identifier (gov_id_valid). */
+bool gov_record_dec_hash(gov_dec *dec, const char *field, gov_hash *out);
+bool gov_record_dec_id(gov_dec *dec, const char *field, char out[GOV_ID_LEN_MAX + 1]);
 
 #endif
