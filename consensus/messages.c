@@ -29,6 +29,10 @@ enum {
     NEW_VIEW_FIELDS = 6,
     COMMIT_CERT_FIELDS = 4,
     PREPARED_CERT_FIELDS = 5,
+    REQUEST_FIELDS = 4,
+    BLOCK_FIELDS = 4,
+    FIELDS_MIN = 4,
+    FIELDS_MAX = 7,
 };
 
 const char *gov_pbft_type_name(gov_pbft_type type)
@@ -44,6 +48,10 @@ const char *gov_pbft_type_name(gov_pbft_type type)
         return "view-change";
     case GOV_PBFT_NEW_VIEW:
         return "new-view";
+    case GOV_PBFT_REQUEST:
+        return "request";
+    case GOV_PBFT_BLOCK:
+        return "block";
     }
     return NULL;
 }
@@ -61,8 +69,16 @@ static const char *signature_tag(gov_pbft_type type)
         return "govchain/view-change/1";
     case GOV_PBFT_NEW_VIEW:
         return "govchain/new-view/1";
+    case GOV_PBFT_REQUEST:
+    case GOV_PBFT_BLOCK:
+        return NULL;
     }
     return NULL;
+}
+
+bool gov_pbft_type_signed(gov_pbft_type type)
+{
+    return signature_tag(type) != NULL;
 }
 
 uint32_t gov_validator_set_faults(const gov_validator_set *set)
@@ -91,6 +107,8 @@ void gov_pbft_message_clear(gov_pbft_message *message)
             gov_pbft_message_clear(new_view->pre_prepare);
             free(new_view->pre_prepare);
         }
+    } else if (message->type == GOV_PBFT_BLOCK) {
+        free(message->body.block.block);
     }
     memset(message, 0, sizeof(*message));
 }
@@ -213,6 +231,24 @@ static void encode_message(const gov_pbft_message *message, bool signed_part, go
     case GOV_PBFT_NEW_VIEW:
         encode_new_view(&message->body.new_view, signed_part, out);
         break;
+    case GOV_PBFT_REQUEST:
+        gov_enc_array(out, REQUEST_FIELDS);
+        gov_enc_uint(out, GOV_PBFT_REQUEST);
+        gov_enc_uint(out, message->body.request.kind);
+        gov_enc_uint(out, message->body.request.height);
+        if (message->body.request.has_digest) {
+            gov_enc_bin(out, message->body.request.digest.bytes, GOV_HASH_LEN);
+        } else {
+            gov_enc_nil(out);
+        }
+        break;
+    case GOV_PBFT_BLOCK:
+        gov_enc_array(out, BLOCK_FIELDS);
+        gov_enc_uint(out, GOV_PBFT_BLOCK);
+        gov_enc_uint(out, message->body.block.height);
+        gov_enc_bin(out, message->body.block.block, message->body.block.block_len);
+        gov_commit_cert_encode_into(&message->body.block.cert, out);
+        break;
     }
 }
 
@@ -326,7 +362,7 @@ static bool decode_type(gov_dec *dec, gov_pbft_type *out)
     if (!gov_dec_uint(dec, "type", UINT64_MAX, &type)) {
         return false;
     }
-    if (type < GOV_PBFT_PRE_PREPARE || type > GOV_PBFT_NEW_VIEW) {
+    if (type < GOV_PBFT_PRE_PREPARE || type > GOV_PBFT_BLOCK) {
         return gov_dec_reject(dec, GOV_EDECODE, "type", "unknown message type");
     }
     *out = (gov_pbft_type)type;
@@ -410,15 +446,55 @@ static uint32_t fields_of(gov_pbft_type type)
         return VIEW_CHANGE_FIELDS;
     case GOV_PBFT_NEW_VIEW:
         return NEW_VIEW_FIELDS;
+    case GOV_PBFT_REQUEST:
+        return REQUEST_FIELDS;
+    case GOV_PBFT_BLOCK:
+        return BLOCK_FIELDS;
     }
     return 0;
+}
+
+static bool decode_request_fields(gov_dec *dec, gov_pbft_request *out)
+{
+    uint32_t kind = 0;
+    if (!gov_dec_u32(dec, "kind", GOV_PBFT_REQUEST_PROPOSAL, &kind) ||
+        !gov_dec_uint(dec, "height", UINT64_MAX, &out->height)) {
+        return false;
+    }
+    if (kind < GOV_PBFT_REQUEST_BLOCKS) {
+        return gov_dec_reject(dec, GOV_EDECODE, "kind", "unknown request kind");
+    }
+    out->kind = (gov_pbft_request_kind)kind;
+    out->has_digest = !gov_dec_nil(dec);
+    if (out->has_digest != (kind == GOV_PBFT_REQUEST_PROPOSAL)) {
+        return gov_dec_reject(dec, GOV_EDECODE, "digest",
+                              "a digest names a proposal, and only a proposal request has one");
+    }
+    return !out->has_digest || gov_dec_bin_fixed(dec, "digest", out->digest.bytes, GOV_HASH_LEN);
+}
+
+static bool decode_block_fields(gov_dec *dec, gov_pbft_block *out)
+{
+    if (!gov_dec_uint(dec, "height", UINT64_MAX, &out->height) ||
+        !gov_dec_bin(dec, "block", GOV_BLOCK_BYTES_MAX, &out->block, &out->block_len) ||
+        !gov_commit_cert_decode_from(dec, "commit_cert", &out->cert)) {
+        return false;
+    }
+    if (out->block_len == 0) {
+        return gov_dec_reject(dec, GOV_EDECODE, "block", "empty block");
+    }
+    if (out->height == 0 || out->cert.height != out->height) {
+        return gov_dec_reject(dec, GOV_EDECODE, "commit_cert",
+                              "must be for the block's height (1 or more)");
+    }
+    return true;
 }
 
 static bool decode_message(gov_dec *dec, gov_pbft_message *out)
 {
     /* The type, the first element, fixes how many elements the array must have. */
     uint32_t count = 0;
-    if (!gov_dec_array_between(dec, "message", PHASE_FIELDS, PRE_PREPARE_FIELDS, &count) ||
+    if (!gov_dec_array_between(dec, "message", FIELDS_MIN, FIELDS_MAX, &count) ||
         !decode_type(dec, &out->type)) {
         return false;
     }
@@ -438,6 +514,12 @@ static bool decode_message(gov_dec *dec, gov_pbft_message *out)
         break;
     case GOV_PBFT_NEW_VIEW:
         ok = decode_new_view_fields(dec, &out->body.new_view);
+        break;
+    case GOV_PBFT_REQUEST:
+        ok = decode_request_fields(dec, &out->body.request);
+        break;
+    case GOV_PBFT_BLOCK:
+        ok = decode_block_fields(dec, &out->body.block);
         break;
     }
     return ok && gov_dec_leave(dec);
@@ -472,6 +554,85 @@ int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out
 
 /* Signatures ------------------------------------------------------------------------- */
 
+struct gov_sig_cache {
+    uint32_t mask; /* entries - 1; entries is a power of two */
+    uint64_t hits;
+    gov_hasher *hasher;
+    gov_hash *slots; /* all zero: empty */
+};
+
+gov_sig_cache *gov_sig_cache_new(uint32_t entries)
+{
+    uint32_t size = 1;
+    while (size < entries && size < (1u << 24)) {
+        size <<= 1;
+    }
+    gov_sig_cache *cache = calloc(1, sizeof(*cache));
+    if (cache == NULL) {
+        return NULL;
+    }
+    cache->slots = calloc(size, sizeof(*cache->slots));
+    cache->hasher = gov_hasher_new(GOV_SUITE_P256_SHA256);
+    if (cache->slots == NULL || cache->hasher == NULL) {
+        gov_sig_cache_free(cache);
+        return NULL;
+    }
+    cache->mask = size - 1;
+    return cache;
+}
+
+void gov_sig_cache_free(gov_sig_cache *cache)
+{
+    if (cache != NULL) {
+        gov_hasher_free(cache->hasher);
+        free(cache->slots);
+        free(cache);
+    }
+}
+
+uint64_t gov_sig_cache_hits(const gov_sig_cache *cache)
+{
+    return cache == NULL ? 0 : cache->hits;
+}
+
+/* The cache key of one signature check: the set's chain id and the signer's index fix
+ * the key, so (index, tag, bytes, signature) names the check. */
+static void sig_cache_key(gov_sig_cache *cache, uint32_t signer, const char *tag,
+                          const uint8_t *data, size_t len, const uint8_t *signature, gov_hash *out)
+{
+    uint8_t index[4] = {(uint8_t)(signer >> 24), (uint8_t)(signer >> 16), (uint8_t)(signer >> 8),
+                        (uint8_t)signer};
+    gov_hasher_update(cache->hasher, index, sizeof(index));
+    gov_hasher_update(cache->hasher, tag, strlen(tag) + 1); /* the NUL ends the tag */
+    gov_hasher_update(cache->hasher, signature, GOV_SIGNATURE_LEN);
+    gov_hasher_update(cache->hasher, data, len);
+    gov_hasher_final(cache->hasher, out);
+}
+
+/* gov_verify through the set's cache, when it has one. */
+static bool set_verify(const gov_validator_set *set, uint32_t signer, const char *tag,
+                       const uint8_t *data, size_t len, const uint8_t *signature)
+{
+    gov_sig_cache *cache = set->cache;
+    if (cache == NULL) {
+        return gov_verify(set->keys[signer], tag, &set->chain_id, data, len, signature);
+    }
+    gov_hash key;
+    sig_cache_key(cache, signer, tag, data, len, signature, &key);
+    uint32_t slot = ((uint32_t)key.bytes[0] << 24 | (uint32_t)key.bytes[1] << 16 |
+                     (uint32_t)key.bytes[2] << 8 | key.bytes[3]) &
+                    cache->mask;
+    if (memcmp(cache->slots[slot].bytes, key.bytes, GOV_HASH_LEN) == 0) {
+        cache->hits++;
+        return true;
+    }
+    if (!gov_verify(set->keys[signer], tag, &set->chain_id, data, len, signature)) {
+        return false;
+    }
+    cache->slots[slot] = key;
+    return true;
+}
+
 /* The bytes a vote's signature covers: [type, view, height, sender, digest]. */
 static int encode_vote(gov_pbft_type type, uint64_t view, uint64_t height, uint32_t sender,
                        const gov_hash *digest, gov_buf *out)
@@ -494,6 +655,7 @@ static uint8_t *signature_of(gov_pbft_message *message)
     }
 }
 
+/* Signed types only (gov_pbft_type_signed). */
 static uint32_t sender_of(const gov_pbft_message *message)
 {
     switch (message->type) {
@@ -535,9 +697,8 @@ bool gov_pbft_message_signature_valid(const gov_pbft_message *message, const gov
     encode_message(message, true, &signed_part);
     /* signature_of only reads here; the cast keeps one accessor for both uses. */
     const uint8_t *signature = signature_of((gov_pbft_message *)message);
-    bool valid =
-        gov_buf_ok(&signed_part) && gov_verify(set->keys[sender], tag, &set->chain_id,
-                                               signed_part.data, signed_part.len, signature);
+    bool valid = gov_buf_ok(&signed_part) &&
+                 set_verify(set, sender, tag, signed_part.data, signed_part.len, signature);
     gov_buf_free(&signed_part);
     return valid;
 }
@@ -549,8 +710,7 @@ static bool vote_valid(const gov_validator_set *set, gov_pbft_type type, uint64_
     gov_buf vote;
     gov_buf_init(&vote);
     bool valid = encode_vote(type, view, height, validator, digest, &vote) == 0 &&
-                 gov_verify(set->keys[validator], signature_tag(type), &set->chain_id, vote.data,
-                            vote.len, signature);
+                 set_verify(set, validator, signature_tag(type), vote.data, vote.len, signature);
     gov_buf_free(&vote);
     return valid;
 }

@@ -12,6 +12,8 @@
  *   VIEW-CHANGE = [4, new_view, sender, committed_height, commit_cert | nil,
  *                  prepared_cert | nil, signature]
  *   NEW-VIEW    = [5, view, sender, [VIEW-CHANGE ...], PRE-PREPARE | nil, signature]
+ *   REQUEST     = [6, kind, height, digest | nil]      (unsigned; see below)
+ *   BLOCK       = [7, height, block(bin), commit_cert]  (unsigned; the cert proves it)
  *   commit_cert   = [view, height, digest, [[validator, signature] ...]]
  *   prepared_cert = [view, height, digest, pre_prepare_signature,
  *                    [[validator, signature] ...]]
@@ -25,6 +27,12 @@
  *   is checked by rebuilding the vote it signed.
  *   VIEW-CHANGE and NEW-VIEW sign the encoding of their array without the final
  *   signature element, under "govchain/view-change/1" and "govchain/new-view/1".
+ *
+ * REQUEST and BLOCK carry no signature: the link authenticates who asks, and a BLOCK
+ * is believed only through its commit certificate and the ledger's re-execution. A
+ * REQUEST asks for committed blocks from `height` on (kind 1, digest nil), for the
+ * NEW-VIEW that started view `height` or a later one (kind 2, digest nil), or for the
+ * PRE-PREPARE that proposed `digest` at `height` (kind 3).
  *
  * Ownership: gov_pbft_message owns its block bytes and nested view-changes; release
  * with gov_pbft_message_clear. Decoders return 0 or GOV_EDECODE / GOV_ELIMIT /
@@ -47,7 +55,24 @@ typedef enum {
     GOV_PBFT_COMMIT = 3,
     GOV_PBFT_VIEW_CHANGE = 4,
     GOV_PBFT_NEW_VIEW = 5,
+    GOV_PBFT_REQUEST = 6,
+    GOV_PBFT_BLOCK = 7,
 } gov_pbft_type;
+
+typedef enum {
+    GOV_PBFT_REQUEST_BLOCKS = 1,
+    GOV_PBFT_REQUEST_NEW_VIEW = 2,
+    GOV_PBFT_REQUEST_PROPOSAL = 3,
+} gov_pbft_request_kind;
+
+/* Remembers signatures found valid, keyed by SHA-256 of (validator, domain tag, signed
+ * bytes, signature), so that a vote seen first in a PREPARE and again inside
+ * certificates is verified once. Only valid results are kept; a fixed number of entries,
+ * the oldest in a slot replaced. Not thread-safe: one per thread. */
+typedef struct gov_sig_cache gov_sig_cache;
+gov_sig_cache *gov_sig_cache_new(uint32_t entries); /* NULL when out of memory */
+void gov_sig_cache_free(gov_sig_cache *cache);
+uint64_t gov_sig_cache_hits(const gov_sig_cache *cache);
 
 /* The validators as consensus sees them: index order of genesis. Borrowed keys. */
 typedef struct {
@@ -55,6 +80,7 @@ typedef struct {
     gov_hash chain_id;
     uint32_t count;
     gov_public_key *const *keys;
+    gov_sig_cache *cache; /* optional */
 } gov_validator_set;
 
 /* f and q of govchain/quorum.h for this set. */
@@ -120,12 +146,28 @@ typedef struct {
     uint8_t signature[GOV_SIGNATURE_LEN];
 } gov_pbft_new_view;
 
+typedef struct {
+    gov_pbft_request_kind kind;
+    uint64_t height;
+    bool has_digest; /* kind 3 only */
+    gov_hash digest;
+} gov_pbft_request;
+
+typedef struct {
+    uint64_t height;
+    uint8_t *block; /* owned */
+    size_t block_len;
+    gov_commit_cert cert;
+} gov_pbft_block;
+
 struct gov_pbft_message {
     gov_pbft_type type;
     union {
         gov_pbft_phase phase; /* PRE-PREPARE, PREPARE, COMMIT */
         gov_pbft_view_change view_change;
         gov_pbft_new_view new_view;
+        gov_pbft_request request;
+        gov_pbft_block block;
     } body;
 };
 
@@ -142,6 +184,9 @@ int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out
                            size_t why_len);
 void gov_commit_cert_encode_into(const gov_commit_cert *cert, gov_buf *out);
 bool gov_commit_cert_decode_from(gov_dec *dec, const char *field, gov_commit_cert *out);
+
+/* Whether a message type carries a signature (types 1 to 5). */
+bool gov_pbft_type_signed(gov_pbft_type type);
 
 /* Signs / verifies a message as its sender (sets / checks the message's signature).
  * A PRE-PREPARE's block bytes are covered only through the digest: they are not
