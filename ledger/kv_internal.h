@@ -83,5 +83,16 @@ const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, si
 /* Applies the batch; later operations on the same key win. A DELETE removes the key, or
  * with keep_tombstones records a tombstone. GOV_ENOMEM leaves the map unchanged. */
 int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombstones);
+/* Moves every entry of `from` into map (which keeps no tombstones), as applying a batch
+ * of one operation per entry of `from` would: an entry's node and value become map's, a
+ * tombstone removes map's entry. No key or value is copied. `from` is left empty.
+ * GOV_ENOMEM leaves both maps unchanged. */
+int gov_kv_map_absorb(gov_kv_map *map, gov_kv_map *from);
+
+/* Whether kv is an in-memory store (gov_kv_memory_open). */
+bool gov_kv_is_memory(const gov_kv *kv);
+/* One write to the in-memory store kv that moves the entries of `entries` into it
+ * (gov_kv_map_absorb): atomic, and failing as an injected failure says, as any write. */
+int gov_kv_memory_absorb(gov_kv *kv, gov_kv_map *entries, char *why, size_t why_len);
 
 #endif

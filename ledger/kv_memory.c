@@ -557,6 +557,52 @@ int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombs
     return 0;
 }
 
+int gov_kv_map_absorb(gov_kv_map *map, gov_kv_map *from)
+{
+    GOV_ASSERT(map != from);
+    if (from->count == 0) {
+        return 0;
+    }
+    /* The prepare phase (note 3): room for every entry of `from`, as if all were new;
+     * the nodes themselves exist already. */
+    if (map_reserve(map, from->count) != 0) {
+        return GOV_ENOMEM;
+    }
+    /* The commit phase: cannot fail. `from` holds each key once, so the order of its
+     * entries does not matter. */
+    for (size_t i = 0; i < from->slots_len; i++) {
+        gov_kv_node *node = from->slots[i].node;
+        if (node == NULL) {
+            continue;
+        }
+        gov_kv_slot *slot = table_find(map, node->key, node->key_len, node->hash);
+        gov_kv_node *existing = slot == NULL ? NULL : slot->node;
+        if (node->deleted) {
+            if (existing != NULL) {
+                map_remove(map, existing);
+            }
+            free(node);
+        } else if (existing != NULL) {
+            free(existing->value);
+            existing->value = node->value;
+            existing->value_len = node->value_len;
+            free(node);
+        } else {
+            /* Out of from's skip list, if it was in it, and into map's unsorted nodes. */
+            for (unsigned level = 0; level < node->levels; level++) {
+                node->next[level] = NULL;
+            }
+            map_insert(map, node);
+        }
+    }
+    /* Every node has moved or been freed: only from's indexes are left to free. */
+    free(from->slots);
+    free(from->unsorted);
+    gov_kv_map_init(from);
+    map_shrink(map);
+    return 0;
+}
+
 /* ---- The in-memory store ----------------------------------------------------------- */
 
 typedef struct {
@@ -605,6 +651,29 @@ static int memory_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t
     if (gov_kv_map_apply(&store->map, batch, false) != 0) {
         return gov_fail(why, why_len, GOV_ENOMEM,
                         "in-memory store: out of memory applying %zu operations", batch->count);
+    }
+    if (store->writes_before_failure > 0) {
+        store->writes_before_failure--;
+    }
+    return 0;
+}
+
+bool gov_kv_is_memory(const gov_kv *kv)
+{
+    return kv != NULL && kv->ops == &memory_ops;
+}
+
+int gov_kv_memory_absorb(gov_kv *kv, gov_kv_map *entries, char *why, size_t why_len)
+{
+    memory_store *store = memory_from(kv);
+    GOV_ASSERT(store->scans_running == 0);
+    if (store->writes_before_failure == 0) {
+        return gov_fail(why, why_len, GOV_EIO, "in-memory store: injected write failure");
+    }
+    size_t count = entries->count;
+    if (gov_kv_map_absorb(&store->map, entries) != 0) {
+        return gov_fail(why, why_len, GOV_ENOMEM,
+                        "in-memory store: out of memory taking %zu entries", count);
     }
     if (store->writes_before_failure > 0) {
         store->writes_before_failure--;

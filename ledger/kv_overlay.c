@@ -34,6 +34,14 @@
  *
  * 5. A write applies its batch to `pending` and appends it to `batch`, atomically: when
  *    either runs out of memory, the operations already appended are taken off again.
+ *
+ * 6. Commit. gov_kv_overlay_commit writes the overlay to its base in one write and
+ *    leaves the overlay empty (reading through to the base, which now has its writes).
+ *    Any base takes `batch`; an in-memory base instead takes the pending entries
+ *    themselves (gov_kv_memory_absorb): `pending` holds each written key once with its
+ *    latest value or a tombstone, which gives the base the same entries as replaying
+ *    `batch`, and the entries' nodes and values move instead of being copied. That is
+ *    how a replay commits each block into the in-memory ledger it rebuilds.
  */
 #include "govchain/kv.h"
 
@@ -255,4 +263,24 @@ int gov_kv_overlay_open(gov_kv *base, gov_kv **out)
 const gov_kv_batch *gov_kv_overlay_batch(gov_kv *overlay)
 {
     return &overlay_from(overlay)->batch;
+}
+
+int gov_kv_overlay_commit(gov_kv *kv, char *why, size_t why_len)
+{
+    overlay_store *overlay = overlay_from(kv);
+    GOV_ASSERT(overlay->scans_running == 0);
+    int rc;
+    if (gov_kv_is_memory(overlay->base)) {
+        /* Note 6: the pending entries hold the overlay's view, one entry per key. */
+        rc = gov_kv_memory_absorb(overlay->base, &overlay->pending, why, why_len);
+    } else {
+        rc = gov_kv_write(overlay->base, &overlay->batch, why, why_len);
+        if (rc == 0) {
+            gov_kv_map_free(&overlay->pending);
+        }
+    }
+    if (rc == 0) {
+        gov_kv_batch_clear(&overlay->batch);
+    }
+    return rc;
 }

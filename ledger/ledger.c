@@ -619,7 +619,7 @@ int gov_ledger_commit(gov_ledger *ledger, const gov_block *block, const gov_comm
     gov_merkle_frontier_append(ledger->genesis->suite, &head.history, &leaf);
     rc = stage_block(ledger, block, cert, &head, why, why_len);
     if (rc == 0) {
-        rc = gov_kv_write(ledger->store, gov_kv_overlay_batch(ledger->pending), why, why_len);
+        rc = gov_kv_overlay_commit(ledger->pending, why, why_len);
         if (rc != 0) {
             /* Fail-stop: what reached the disk is unknown until the store is reopened. */
             ledger->failed = true;

@@ -104,5 +104,10 @@ int gov_kv_overlay_open(gov_kv *base, gov_kv **out);
 /* The writes made through the overlay, in order, ready for gov_kv_write on the base.
  * Borrowed: valid until the overlay is closed or written to again. */
 const gov_kv_batch *gov_kv_overlay_batch(gov_kv *overlay);
+/* Writes the overlay's writes to its base as one write, as gov_kv_write(base,
+ * gov_kv_overlay_batch(overlay)) does, and on success empties the overlay, which then
+ * reads through to the base. An in-memory base takes the overlay's entries without
+ * copying them. On failure the base and the overlay are unchanged. */
+int gov_kv_overlay_commit(gov_kv *overlay, char *why, size_t why_len);
 
 #endif

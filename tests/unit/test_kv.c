@@ -932,6 +932,23 @@ static void test_overlay_failed_base(void **state)
     check_get_blob(base, B("a"), B("1"));
     check_missing(base, "b", 1);
     assert_int_equal(gov_kv_memory_count(base), 1);
+    /* The same through gov_kv_overlay_commit, which moves entries into a memory base:
+     * neither the base nor the overlay changes. */
+    why[0] = '\0';
+    assert_int_equal(gov_kv_overlay_commit(overlay, why, sizeof(why)), GOV_EIO);
+    assert_true(why[0] != '\0');
+    check_get_blob(base, B("a"), B("1"));
+    check_missing(base, "b", 1);
+    assert_int_equal(gov_kv_memory_count(base), 1);
+    check_get_blob(overlay, B("b"), B("2"));
+    check_missing(overlay, "a", 1);
+    /* Once the base writes again, the commit moves b in and takes a out. */
+    gov_kv_memory_fail_after(base, -1);
+    assert_int_equal(gov_kv_overlay_commit(overlay, why, sizeof(why)), 0);
+    check_get_blob(base, B("b"), B("2"));
+    check_missing(base, "a", 1);
+    assert_int_equal(gov_kv_memory_count(base), 1);
+    check_get_blob(overlay, B("b"), B("2"));
     gov_kv_close(overlay);
     gov_kv_close(base);
 }
@@ -1174,9 +1191,16 @@ static void model_round(model_run *run, size_t steps)
             model_check_get(run);
         }
     }
-    write_batch(run->base, gov_kv_overlay_batch(run->overlay));
-    gov_kv_close(run->overlay);
-    run->overlay = NULL;
+    /* Every other round through gov_kv_overlay_commit, which an in-memory base takes by
+     * moving the overlay's entries; the overlay is left empty, reading through. */
+    bool committed = test_random(&run->random) % 2 == 0;
+    if (committed) {
+        assert_int_equal(gov_kv_overlay_commit(run->overlay, NULL, 0), 0);
+    } else {
+        write_batch(run->base, gov_kv_overlay_batch(run->overlay));
+        gov_kv_close(run->overlay);
+        run->overlay = NULL;
+    }
     for (size_t i = 0; i < MODEL_KEYS; i++) {
         const model_bytes *value = model_visible(m, i);
         m->base_present[i] = value != NULL;
@@ -1188,6 +1212,14 @@ static void model_round(model_run *run, size_t steps)
     /* With nothing pending the model's view is the base's: check the base directly. */
     for (size_t i = 0; i < 4; i++) {
         model_check_scan(run, run->base);
+    }
+    if (committed) {
+        for (size_t i = 0; i < 4; i++) {
+            model_check_scan(run, run->overlay);
+            model_check_get(run);
+        }
+        gov_kv_close(run->overlay);
+        run->overlay = NULL;
     }
     recorder r = {0};
     assert_int_equal(scan_into(run->base, NULL, NULL, &r), 0);
