@@ -462,11 +462,17 @@ int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
     }
     gov_replay_summary summary;
     double start = now_seconds();
+    gov_verify_pool *pool =
+        rc == 0 ? gov_verify_pool_open(network->genesis, gov_verify_threads()) : NULL;
+    if (rc == 0 && pool == NULL) {
+        rc = gov_fail(why, sizeof(why), GOV_ENOMEM, "cannot start the verifying threads");
+    }
     if (rc == 0) {
-        gov_replay_verifier verifier = gov_verify_for_replay(network->genesis);
+        gov_replay_verifier verifier = gov_verify_for_replay(pool);
         rc = gov_replay(source, target, 0, &verifier, NULL, NULL, &summary, why, sizeof(why));
     }
     double elapsed = now_seconds() - start;
+    gov_verify_pool_close(pool);
     if (rc == 0) {
         unsigned threads = gov_verify_threads();
         char baseline[96];

@@ -176,9 +176,12 @@ static int run(const options *opts, gov_genesis *genesis)
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     gov_replay_summary summary;
-    gov_replay_verifier verifier = gov_verify_for_replay(genesis);
-    int rc = gov_replay(source, target, opts->until, &verifier, export_block, &out, &summary, why,
-                        sizeof(why));
+    /* Without a pool (out of memory) every signature is checked in line. */
+    gov_verify_pool *pool = gov_verify_pool_open(genesis, gov_verify_threads());
+    gov_replay_verifier verifier = gov_verify_for_replay(pool);
+    int rc = gov_replay(source, target, opts->until, pool != NULL ? &verifier : NULL, export_block,
+                        &out, &summary, why, sizeof(why));
+    gov_verify_pool_close(pool);
     double seconds = seconds_since(&start);
     if (out.file != NULL && fclose(out.file) != 0 && rc == 0) {
         rc = GOV_EIO;

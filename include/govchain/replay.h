@@ -33,7 +33,16 @@ typedef int (*gov_replay_block_cb)(void *arg, const gov_block *block, const gov_
  * other threads) and returns a job; finish waits for the job and tells whether all were
  * valid. Meanwhile the replay executes the block without verifying signatures; when
  * not all were valid, it executes the block again with every check, which names the
- * bad transaction. Without a verifier every check runs in line. */
+ * bad transaction. Without a verifier every check runs in line.
+ *
+ * The replay starts jobs ahead: while it executes and commits block h, the jobs of the
+ * next blocks (a few thousand transactions' worth) are already started, so several
+ * jobs are open at once. Jobs are started in height order and finished in the same
+ * order, each exactly once (also when the replay stops early: its verdict is then
+ * ignored); a block stays alive and unchanged until its job is finished. A job may be
+ * NULL (finish must then answer false). Blocks are still judged one by one in height
+ * order: a failure at height h is reported as h's even when later blocks are already
+ * being checked, and every block before it is committed first. */
 typedef struct {
     void *(*start)(void *arg, const gov_block *block);
     bool (*finish)(void *arg, void *job);

@@ -22,6 +22,7 @@
 #include "govchain/quorum.h"
 #include "govchain/replay.h"
 #include "govchain/rules.h"
+#include "node/verify_pool.h"
 #include "tests/unit/chain.h"
 #include "tests/unit/test_util.h"
 
@@ -228,6 +229,196 @@ static void test_replay_verifier_finds_forgery(void **state)
     gov_kv_close(source_store);
 }
 
+/* Opens the fixture's data directory as the source and a fresh in-memory target. */
+typedef struct {
+    gov_kv *source_store;
+    gov_kv *target_store;
+    gov_ledger *source;
+    gov_ledger *target;
+} replay_pair;
+
+static void pair_open(fixture *f, replay_pair *p)
+{
+    char why[512];
+    assert_int_equal(gov_kv_leveldb_open(f->data_dir, false, &p->source_store, why, sizeof(why)),
+                     0);
+    assert_int_equal(
+        gov_ledger_open(f->chain.genesis, p->source_store, &p->source, why, sizeof(why)), 0);
+    assert_int_equal(gov_kv_memory_open(&p->target_store), 0);
+    assert_int_equal(
+        gov_ledger_open(f->chain.genesis, p->target_store, &p->target, why, sizeof(why)), 0);
+}
+
+static void pair_close(replay_pair *p)
+{
+    gov_ledger_close(p->target);
+    gov_ledger_close(p->source);
+    gov_kv_close(p->target_store);
+    gov_kv_close(p->source_store);
+}
+
+/* Replays the fixture with the node's verify pool of `threads` threads (0: the
+ * finishing thread checks everything); returns the result, *committed the target's
+ * head. */
+static int replay_with_pool(fixture *f, unsigned threads, uint64_t *committed, char *why,
+                            size_t why_len)
+{
+    replay_pair p;
+    pair_open(f, &p);
+    gov_verify_pool *pool = gov_verify_pool_open(f->chain.genesis, threads);
+    assert_non_null(pool);
+    gov_replay_verifier verifier = gov_verify_for_replay(pool);
+    gov_replay_summary summary;
+    int rc = gov_replay(p.source, p.target, 0, &verifier, NULL, NULL, &summary, why, why_len);
+    gov_verify_pool_close(pool);
+    *committed = gov_ledger_head_get(p.target)->height;
+    assert_int_equal(summary.height, *committed);
+    assert_int_equal(summary.blocks, *committed);
+    if (rc == 0) {
+        assert_memory_equal(gov_ledger_head_get(p.target)->hash.bytes,
+                            gov_ledger_head_get(p.source)->hash.bytes, GOV_HASH_LEN);
+    }
+    pair_close(&p);
+    return rc;
+}
+
+/* The pool, with threads and without: a whole chain replays; a forged signature in a
+ * block whose signatures were checked while the blocks before it were executed and
+ * committed is reported at its own height, after those blocks are committed. */
+static void test_replay_pool(void **state)
+{
+    fixture *f = *state;
+    char why[512];
+    uint64_t committed = 0;
+    for (unsigned threads = 0; threads <= 3; threads += 3) {
+        assert_int_equal(replay_with_pool(f, threads, &committed, why, sizeof(why)), 0);
+        assert_int_equal(committed, BLOCKS);
+    }
+    tamper(f, 3, forged_signature, false);
+    for (unsigned threads = 0; threads <= 3; threads += 3) {
+        assert_int_equal(replay_with_pool(f, threads, &committed, why, sizeof(why)), GOV_EINVAL);
+        if (strstr(why, "height 3: txs[0]: rejected: bad_signature") == NULL) {
+            fail_msg("unexpected reason: %s", why);
+        }
+        assert_int_equal(committed, 2);
+    }
+}
+
+/* A certificate that no longer matches its block is reported at its height, with the
+ * blocks before it committed, though its signatures were checked ahead. */
+static void test_replay_pool_certificate(void **state)
+{
+    fixture *f = *state;
+    char why[512];
+    uint64_t committed = 0;
+    tamper(f, 2, wrong_state_root, false);
+    assert_int_equal(replay_with_pool(f, 2, &committed, why, sizeof(why)), GOV_EINVAL);
+    if (strstr(why, "height 2: commit_cert.digest: the block says") == NULL) {
+        fail_msg("unexpected reason: %s", why);
+    }
+    assert_int_equal(committed, 1);
+}
+
+/* A stored block that cannot be read is reported at its height, after the blocks before
+ * it, although the replay reads ahead. */
+static void test_replay_unreadable_block(void **state)
+{
+    fixture *f = *state;
+    char why[512];
+    gov_kv *store;
+    assert_int_equal(gov_kv_leveldb_open(f->data_dir, false, &store, why, sizeof(why)), 0);
+    uint8_t key[9] = {'B', 0, 0, 0, 0, 0, 0, 0, 3};
+    assert_int_equal(gov_kv_put(store, key, sizeof(key), "junk", 4, why, sizeof(why)), 0);
+    gov_kv_close(store);
+    uint64_t committed = 0;
+    assert_int_equal(replay_with_pool(f, 2, &committed, why, sizeof(why)), GOV_EIO);
+    if (strstr(why, "height 3: block 3 is corrupted") == NULL) {
+        fail_msg("unexpected reason: %s", why);
+    }
+    assert_int_equal(committed, 2);
+}
+
+/* The order in which the replay uses a verifier: jobs started ahead of the block being
+ * executed, in height order; each finished once, in the same order, also the jobs of
+ * blocks after a failure. */
+typedef struct {
+    const gov_genesis *genesis;
+    uint64_t started[BLOCKS + 1];
+    uint64_t finished[BLOCKS + 1];
+    int starts;
+    int finishes;
+    int most_open; /* the most jobs open at once */
+} order_state;
+
+typedef struct {
+    order_state *order;
+    uint64_t height;
+    bool all_valid;
+} order_job;
+
+static void *order_start(void *arg, const gov_block *block)
+{
+    order_state *o = arg;
+    assert_true(o->starts <= BLOCKS);
+    o->started[o->starts++] = block->header.height;
+    order_job *job = malloc(sizeof(*job));
+    assert_non_null(job);
+    job->order = o;
+    job->height = block->header.height;
+    job->all_valid = true;
+    for (uint32_t i = 0; i < block->txs_count; i++) {
+        job->all_valid = job->all_valid &&
+                         gov_rules_check_signature(o->genesis, &block->txs[i]) == GOV_REJECT_NONE;
+    }
+    if (o->starts - o->finishes > o->most_open) {
+        o->most_open = o->starts - o->finishes;
+    }
+    return job;
+}
+
+static bool order_finish(void *arg, void *job_arg)
+{
+    order_state *o = arg;
+    order_job *job = job_arg;
+    assert_true(o->finishes < o->starts);
+    o->finished[o->finishes++] = job->height;
+    bool all_valid = job->all_valid;
+    free(job);
+    return all_valid;
+}
+
+static void test_replay_verifier_order(void **state)
+{
+    fixture *f = *state;
+    char why[512];
+    for (int stop = 0; stop <= 1; stop++) {
+        if (stop) {
+            tamper(f, 2, wrong_state_root, true); /* certified, but a wrong state root */
+        }
+        replay_pair p;
+        pair_open(f, &p);
+        order_state o = {.genesis = f->chain.genesis};
+        gov_replay_verifier verifier = {.start = order_start, .finish = order_finish, .arg = &o};
+        gov_replay_summary summary;
+        int rc =
+            gov_replay(p.source, p.target, 0, &verifier, NULL, NULL, &summary, why, sizeof(why));
+        assert_int_equal(rc, stop ? GOV_EINVAL : 0);
+        if (stop && strstr(why, "height 2: state_root: the block says") == NULL) {
+            fail_msg("unexpected reason: %s", why);
+        }
+        assert_int_equal(gov_ledger_head_get(p.target)->height, stop ? 1 : BLOCKS);
+        /* Small blocks: the whole chain is read ahead. */
+        assert_int_equal(o.starts, BLOCKS);
+        assert_int_equal(o.finishes, BLOCKS);
+        assert_int_equal(o.most_open, BLOCKS);
+        for (int i = 0; i < BLOCKS; i++) {
+            assert_int_equal(o.started[i], (uint64_t)i + 1);
+            assert_int_equal(o.finished[i], (uint64_t)i + 1);
+        }
+        pair_close(&p);
+    }
+}
+
 static void test_replay_command(void **state)
 {
     fixture *f = *state;
@@ -327,6 +518,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tampered_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_pool_certificate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_unreadable_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_verifier_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
