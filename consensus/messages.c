@@ -141,7 +141,7 @@ int gov_commit_cert_encode(const gov_commit_cert *cert, gov_buf *out)
     return gov_buf_ok(out) ? 0 : GOV_ENOMEM;
 }
 
-static void encode_prepared_cert(const gov_prepared_cert *cert, gov_buf *out)
+void gov_prepared_cert_encode_into(const gov_prepared_cert *cert, gov_buf *out)
 {
     gov_enc_array(out, PREPARED_CERT_FIELDS);
     gov_enc_uint(out, cert->view);
@@ -188,7 +188,7 @@ static void encode_view_change(const gov_pbft_view_change *view_change, bool sig
         gov_enc_nil(out);
     }
     if (view_change->has_prepared_cert) {
-        encode_prepared_cert(&view_change->prepared_cert, out);
+        gov_prepared_cert_encode_into(&view_change->prepared_cert, out);
     } else {
         gov_enc_nil(out);
     }
@@ -294,7 +294,7 @@ bool gov_commit_cert_decode_from(gov_dec *dec, const char *field, gov_commit_cer
            decode_votes(dec, "votes", out->votes, &out->votes_count) && gov_dec_leave(dec);
 }
 
-static bool decode_prepared_cert(gov_dec *dec, gov_prepared_cert *out)
+bool gov_prepared_cert_decode_from(gov_dec *dec, gov_prepared_cert *out)
 {
     return gov_dec_array(dec, "prepared_cert", PREPARED_CERT_FIELDS) &&
            gov_dec_uint(dec, "view", UINT64_MAX, &out->view) &&
@@ -345,7 +345,7 @@ static bool decode_view_change_fields(gov_dec *dec, gov_pbft_view_change *out)
                               "must prove committed_height (nil only at height 0)");
     }
     out->has_prepared_cert = !gov_dec_nil(dec);
-    if (out->has_prepared_cert && !decode_prepared_cert(dec, &out->prepared_cert)) {
+    if (out->has_prepared_cert && !gov_prepared_cert_decode_from(dec, &out->prepared_cert)) {
         return false;
     }
     if (out->has_prepared_cert && (out->prepared_cert.height != out->committed_height + 1 ||

@@ -184,6 +184,8 @@ int gov_commit_cert_decode(const uint8_t *data, size_t len, gov_commit_cert *out
                            size_t why_len);
 void gov_commit_cert_encode_into(const gov_commit_cert *cert, gov_buf *out);
 bool gov_commit_cert_decode_from(gov_dec *dec, const char *field, gov_commit_cert *out);
+void gov_prepared_cert_encode_into(const gov_prepared_cert *cert, gov_buf *out);
+bool gov_prepared_cert_decode_from(gov_dec *dec, gov_prepared_cert *out);
 
 /* Whether a message type carries a signature (types 1 to 5). */
 bool gov_pbft_type_signed(gov_pbft_type type);

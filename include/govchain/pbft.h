@@ -183,7 +183,8 @@ void gov_pbft_receive(gov_pbft *replica, uint32_t from, const uint8_t *data, siz
 void gov_pbft_tick(gov_pbft *replica, uint64_t now_ms);
 /* Whether the mempool holds transactions waiting for a block. */
 void gov_pbft_set_pending(gov_pbft *replica, bool pending, uint64_t now_ms);
-/* The block asked for by ready->build; block NULL when there was nothing to build. */
+/* The block asked for by ready->build; block NULL when there was nothing to build, which
+ * also counts as gov_pbft_set_pending(false) until the next set_pending(true). */
 void gov_pbft_built(gov_pbft *replica, uint64_t height, const gov_hash *digest,
                     const uint8_t *block, size_t block_len, uint64_t now_ms);
 /* The answer to ready->validate. */
