@@ -6,9 +6,11 @@
  *
  * Execution happens in an overlay store over the committed store, so building or
  * validating a block writes nothing. The overlay of the last block built or validated
- * is kept ("pending", with that block's hash): committing the same block takes its
+ * is kept ("pending", with that block's encoding): committing the same block takes its
  * writes as they are instead of executing the block again, which would verify every
- * signature a second time.
+ * signature a second time. The commit encodes the block once, for its record, and
+ * compares those bytes with the pending block's: equal bytes are the same block,
+ * signatures included.
  *
  * A commit is one batch: the pending overlay's writes (documents, tree nodes, history,
  * indexes), the block record, the hash index and the new head, written with one
@@ -55,10 +57,10 @@ struct gov_ledger {
     gov_validator_set validators;
     bool failed;
     gov_kv *pending; /* overlay holding the last executed block's writes, or NULL */
-    /* Which block that was: the hash of its whole encoding, signatures included. The
-     * header hash would not do: it covers transactions by their ids, which leave the
-     * signatures out, so another copy of the block with other signatures has it too. */
-    gov_hash pending_fingerprint;
+    /* Which block that was: its whole encoding, signatures included. The header hash
+     * would not do: it covers transactions by their ids, which leave the signatures
+     * out, so another copy of the block with other signatures has it too. */
+    gov_buf pending_encoding;
 };
 
 /* Head record ------------------------------------------------------------------------ */
@@ -110,12 +112,24 @@ static int head_decode(const uint8_t *data, size_t len, gov_hash *chain_id, gov_
 
 /* Block record ----------------------------------------------------------------------- */
 
-int gov_block_record_encode(const gov_block *block, const gov_commit_cert *cert, gov_buf *out)
+/* The record of a block, [block, cert], encoded; *block_at and *block_len receive
+ * where the block's own encoding lies in it. */
+static int record_encode(const gov_block *block, const gov_commit_cert *cert, gov_buf *out,
+                         size_t *block_at, size_t *block_len)
 {
     gov_enc_array(out, RECORD_FIELDS);
+    *block_at = out->len;
     gov_block_encode_into(block, out);
+    *block_len = out->len - *block_at;
     gov_commit_cert_encode_into(cert, out);
     return gov_buf_ok(out) ? 0 : GOV_ENOMEM;
+}
+
+int gov_block_record_encode(const gov_block *block, const gov_commit_cert *cert, gov_buf *out)
+{
+    size_t block_at = 0;
+    size_t block_len = 0;
+    return record_encode(block, cert, out, &block_at, &block_len);
 }
 
 int gov_block_record_decode(const uint8_t *data, size_t len, gov_block *block,
@@ -133,23 +147,6 @@ int gov_block_record_decode(const uint8_t *data, size_t len, gov_block *block,
     if (rc != 0) {
         gov_block_clear(block);
     }
-    return rc;
-}
-
-/* The hash of a block's whole encoding; *size (may be NULL) receives its length. */
-static int fingerprint(const gov_ledger *ledger, const gov_block *block, gov_hash *out,
-                       size_t *size)
-{
-    gov_buf encoded;
-    gov_buf_init(&encoded);
-    int rc = gov_block_encode(block, &encoded);
-    if (rc == 0) {
-        gov_hash_bytes(ledger->genesis->suite, encoded.data, encoded.len, out);
-    }
-    if (size != NULL) {
-        *size = encoded.len;
-    }
-    gov_buf_free(&encoded);
     return rc;
 }
 
@@ -227,6 +224,7 @@ static void drop_pending(gov_ledger *ledger)
 {
     gov_kv_close(ledger->pending);
     ledger->pending = NULL;
+    gov_buf_reset(&ledger->pending_encoding);
 }
 
 void gov_ledger_close(gov_ledger *ledger)
@@ -235,6 +233,7 @@ void gov_ledger_close(gov_ledger *ledger)
         return;
     }
     drop_pending(ledger);
+    gov_buf_free(&ledger->pending_encoding);
     free(ledger->validator_keys);
     free(ledger);
 }
@@ -354,7 +353,7 @@ int gov_ledger_build(gov_ledger *ledger, uint64_t time_ms, uint32_t proposer,
     }
     gov_state_clear(&state);
     if (rc == 0) {
-        rc = fingerprint(ledger, block, &ledger->pending_fingerprint, NULL);
+        rc = gov_block_encode(block, &ledger->pending_encoding);
     }
     *included = block->txs_count;
 out:
@@ -483,12 +482,12 @@ int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_le
     if (rc != 0) {
         return rc;
     }
-    size_t size = 0;
-    gov_hash block_fingerprint;
-    rc = fingerprint(ledger, block, &block_fingerprint, &size);
-    if (rc == 0 && size > ledger->genesis->consensus.block_bytes_max) {
+    /* Encoded once: for its size, and kept to recognise the block at commit. */
+    gov_buf *encoding = &ledger->pending_encoding;
+    rc = gov_block_encode(block, encoding);
+    if (rc == 0 && encoding->len > ledger->genesis->consensus.block_bytes_max) {
         rc = gov_fail(why, why_len, GOV_EINVAL, "size: %zu bytes, more than block_bytes_max %u",
-                      size, ledger->genesis->consensus.block_bytes_max);
+                      encoding->len, ledger->genesis->consensus.block_bytes_max);
     }
     gov_hash *tx_ids = calloc(block->txs_count + 1, sizeof(gov_hash));
     gov_hash state_root;
@@ -521,7 +520,6 @@ int gov_ledger_validate(gov_ledger *ledger, const gov_block *block, const gov_le
         drop_pending(ledger);
         return rc;
     }
-    ledger->pending_fingerprint = block_fingerprint;
     return 0;
 }
 
@@ -542,9 +540,10 @@ static int check_certificate(const gov_ledger *ledger, const gov_block *block, c
     return rc == 0 ? 0 : gov_fail(why, why_len, rc, "commit_cert: %s", detail);
 }
 
-/* Adds the block record, the hash index and the new head to the pending overlay. */
-static int stage_block(gov_ledger *ledger, const gov_block *block, const gov_commit_cert *cert,
-                       const gov_ledger_head *head, char *why, size_t why_len)
+/* Adds the block record (encoded), the hash index and the new head to the pending
+ * overlay. */
+static int stage_block(gov_ledger *ledger, const gov_buf *record, const gov_ledger_head *head,
+                       char *why, size_t why_len)
 {
     gov_store_key record_key;
     gov_store_key_begin(&record_key, 'B');
@@ -553,18 +552,13 @@ static int stage_block(gov_ledger *ledger, const gov_block *block, const gov_com
     gov_store_key_begin(&hash_key, 'H');
     gov_store_key_add(&hash_key, head->hash.bytes, GOV_HASH_LEN);
     const uint8_t *height_be = record_key.bytes + 1;
-    gov_buf record;
     gov_buf head_record;
-    gov_buf_init(&record);
     gov_buf_init(&head_record);
     gov_kv_batch batch;
     gov_kv_batch_init(&batch);
-    int rc = gov_block_record_encode(block, cert, &record);
+    int rc = head_encode(ledger, head, &head_record);
     if (rc == 0) {
-        rc = head_encode(ledger, head, &head_record);
-    }
-    if (rc == 0) {
-        rc = gov_kv_batch_put(&batch, record_key.bytes, record_key.len, record.data, record.len);
+        rc = gov_kv_batch_put(&batch, record_key.bytes, record_key.len, record->data, record->len);
     }
     if (rc == 0) {
         rc =
@@ -579,7 +573,6 @@ static int stage_block(gov_ledger *ledger, const gov_block *block, const gov_com
     }
     gov_kv_batch_clear(&batch);
     gov_buf_free(&head_record);
-    gov_buf_free(&record);
     return rc;
 }
 
@@ -597,16 +590,22 @@ int gov_ledger_commit(gov_ledger *ledger, const gov_block *block, const gov_comm
         rc = check_certificate(ledger, block, &hash, cert, why, why_len);
     }
     /* Only the very block that was executed (signatures included) may reuse its
-     * writes; any other copy is validated in full. */
-    gov_hash block_fingerprint;
+     * writes; any other copy is validated in full. The block's bytes in its record are
+     * compared with the executed block's. */
+    gov_buf record;
+    gov_buf_init(&record);
+    size_t block_at = 0;
+    size_t block_len = 0;
     if (rc == 0) {
-        rc = fingerprint(ledger, block, &block_fingerprint, NULL);
+        rc = record_encode(block, cert, &record, &block_at, &block_len);
     }
-    if (rc == 0 && (ledger->pending == NULL ||
-                    !gov_hash_equal(&block_fingerprint, &ledger->pending_fingerprint))) {
+    const gov_buf *executed = &ledger->pending_encoding;
+    if (rc == 0 && (ledger->pending == NULL || executed->len != block_len ||
+                    memcmp(executed->data, record.data + block_at, block_len) != 0)) {
         rc = gov_ledger_validate(ledger, block, NULL, &hash, why, why_len);
     }
     if (rc != 0) {
+        gov_buf_free(&record);
         return rc;
     }
     gov_ledger_head head = ledger->head;
@@ -617,7 +616,8 @@ int gov_ledger_commit(gov_ledger *ledger, const gov_block *block, const gov_comm
     gov_hash leaf;
     gov_merkle_leaf_hash(ledger->genesis->suite, hash.bytes, GOV_HASH_LEN, &leaf);
     gov_merkle_frontier_append(ledger->genesis->suite, &head.history, &leaf);
-    rc = stage_block(ledger, block, cert, &head, why, why_len);
+    rc = stage_block(ledger, &record, &head, why, why_len);
+    gov_buf_free(&record);
     if (rc == 0) {
         rc = gov_kv_overlay_commit(ledger->pending, why, why_len);
         if (rc != 0) {
