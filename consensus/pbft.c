@@ -270,6 +270,15 @@ static bool proposal_needed(const gov_pbft *r, const proposal *p)
 static proposal *proposal_add(gov_pbft *r, const gov_hash *digest, uint8_t *bytes, size_t len)
 {
     proposal *found = proposal_find(r, digest);
+    if (found != NULL && found->valid == VALIDITY_BAD) {
+        /* The digest is only claimed until the ledger checks it: bytes that failed may
+         * have been a forgery under an honest digest, so another copy gets its chance. */
+        keep_for_ready(r, found->bytes);
+        found->bytes = bytes;
+        found->len = len;
+        found->valid = VALIDITY_UNKNOWN;
+        return found;
+    }
     if (found != NULL) {
         free(bytes);
         return found;
@@ -1470,7 +1479,7 @@ static bool progress_once(gov_pbft *r)
         }
         if (p != NULL && p->valid == VALIDITY_UNKNOWN) {
             request_validation(r, p);
-        } else if (p == NULL && r->catch_up_deadline <= r->now) {
+        } else if ((p == NULL || p->valid == VALIDITY_BAD) && r->catch_up_deadline <= r->now) {
             /* A certificate without its block: fetch it from a validator that voted. */
             request_blocks(r, r->cert.votes[(r->height + r->now) % r->cert.votes_count].validator);
         }
