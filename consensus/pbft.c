@@ -121,7 +121,8 @@ struct gov_pbft {
     gov_hash validating_digest;
 
     /* Catch-up. */
-    uint64_t known_height; /* the highest height a certificate proved to exist */
+    uint64_t known_height;  /* the highest height a certificate proved to exist */
+    uint64_t hinted_height; /* the highest height a signed vote said was decided */
     uint32_t catch_up_peer;
     uint64_t catch_up_deadline;
     uint64_t requested_to; /* last height of the outstanding request */
@@ -716,6 +717,21 @@ static void learn_height(gov_pbft *r, uint64_t height, uint32_t peer)
     }
 }
 
+/* Asks the driver to send committed blocks from `height` on to a peer. */
+static void serve(gov_pbft *r, uint32_t to, uint64_t height)
+{
+    if (to >= r->n || to == r->config.self || height < 1 || height > r->height ||
+        r->ready.serves_count >= GOV_PBFT_READY_SERVES_MAX) {
+        return;
+    }
+    uint64_t available = r->height - height + 1;
+    gov_pbft_serve *s = &r->ready.serves[r->ready.serves_count++];
+    s->to = to;
+    s->from = height;
+    s->count =
+        available < r->config.catch_up_blocks ? (uint32_t)available : r->config.catch_up_blocks;
+}
+
 static void stash_take(gov_pbft *r);
 
 static void on_block(gov_pbft *r, uint32_t from, gov_pbft_block *block)
@@ -992,11 +1008,15 @@ static void view_change_progress(gov_pbft *r)
     if (r->active) {
         return;
     }
-    uint32_t for_view = 0;
+    /* The timer for a new view starts once a quorum wants this view or a later one: a
+     * replica that has moved further has given up on this view too, and waiting for
+     * exactly-this-view messages that will never come again would stall. */
+    uint32_t for_view = 0, for_view_or_later = 0;
     for (uint32_t i = 0; i < r->n; i++) {
         for_view += r->has_view_change[i] && r->view_changes[i].new_view == r->view;
+        for_view_or_later += r->has_view_change[i] && r->view_changes[i].new_view >= r->view;
     }
-    if (for_view >= r->q && r->view_deadline == 0) {
+    if (for_view_or_later >= r->q && r->view_deadline == 0) {
         r->view_deadline = r->now + view_timeout(r);
     }
     if (for_view >= r->q && is_primary(r)) {
@@ -1010,6 +1030,10 @@ static void on_view_change(gov_pbft *r, uint32_t from, gov_pbft_message *message
     if (vc->new_view == 0) {
         drop(r, from, "view-change to view 0");
         return;
+    }
+    if (vc->committed_height < r->height) {
+        /* A view change often means the sender missed commits: send it the blocks. */
+        serve(r, from, vc->committed_height + 1);
     }
     if (vc->new_view < r->view || (vc->new_view == r->view && r->active)) {
         /* The sender is behind (or re-entering our view after a restart): show it how
@@ -1255,7 +1279,11 @@ static void on_phase(gov_pbft *r, uint32_t from, gov_pbft_message *message, cons
         return;
     }
     if (phase->height > r->height + 1) {
-        /* Ahead of us: others have committed what we have not. */
+        /* Ahead of us: others have committed what we have not. The signed height is a
+         * hint, not a proof, so it only keeps us asking, one request at a time. */
+        if (phase->height - 1 > r->hinted_height) {
+            r->hinted_height = phase->height - 1;
+        }
         if (r->catch_up_deadline <= r->now) {
             request_blocks(r, phase->sender);
         }
@@ -1298,15 +1326,7 @@ static void on_request(gov_pbft *r, uint32_t from, const gov_pbft_request *reque
     }
     switch (request->kind) {
     case GOV_PBFT_REQUEST_BLOCKS:
-        if (request->height >= 1 && request->height <= r->height &&
-            r->ready.serves_count < GOV_PBFT_READY_SERVES_MAX) {
-            uint64_t available = r->height - request->height + 1;
-            gov_pbft_serve *serve = &r->ready.serves[r->ready.serves_count++];
-            serve->to = from;
-            serve->from = request->height;
-            serve->count = available < r->config.catch_up_blocks ? (uint32_t)available
-                                                                 : r->config.catch_up_blocks;
-        }
+        serve(r, from, request->height);
         return;
     case GOV_PBFT_REQUEST_NEW_VIEW:
         if (r->active && r->view >= request->height && r->new_view_bytes.len > 0 &&
@@ -1489,7 +1509,7 @@ static bool progress_once(gov_pbft *r)
     } else if (r->catch_up_deadline != 0 && r->catch_up_deadline <= r->now) {
         r->catch_up_deadline = 0; /* the request is over */
         r->requested_to = 0;
-        if (r->known_height > r->height) {
+        if (r->known_height > r->height || r->hinted_height > r->height) {
             request_blocks(r, (r->catch_up_peer + 1) % r->n); /* ask another */
         }
     }
