@@ -35,14 +35,18 @@
  *    deletions leave it less than an eighth full, so memory stays proportional to the
  *    entries held.
  *
- * 3. A batch is applied in two phases. Prepare: sort the batch's operations by key,
- *    keep the last one on each key ("later operations win"), and allocate everything
- *    they need: a node for each key the map lacks (a PUT, or a DELETE kept as a
- *    tombstone), a copy of each value, and room in the hash table and the unsorted
- *    list for the new nodes (growing the table moves its nodes to a larger one, which
- *    changes nothing the map holds). Commit: insert, overwrite or remove, which cannot
- *    fail. Running out of memory therefore stops in the prepare phase and leaves the
- *    map's contents exactly as they were: the atomicity a store promises.
+ * 3. A batch is applied in two phases. Prepare: allocate everything its operations
+ *    need: room in the hash table and the unsorted list for as many new nodes as
+ *    there are operations (growing the table moves its nodes to a larger one, which
+ *    changes nothing the map holds), a node for each key the map lacks (a PUT, or a
+ *    DELETE kept as a tombstone), and a copy of each value. Commit: in batch order,
+ *    insert or overwrite, a DELETE leaving a tombstone, which cannot fail; each key is
+ *    looked up again, so a later operation on a key finds what an earlier one did
+ *    ("later operations win"). Then a map that keeps no tombstones (the store's) removes
+ *    the keys whose last operation was a DELETE.
+ *    Running out of memory therefore stops in the prepare phase and leaves the map's
+ *    contents exactly as they were: the atomicity a store promises. The batch is not
+ *    sorted: the hash table needs no order, and a scan orders what it needs (note 1).
  *
  * 4. Failure injection. gov_kv_memory_fail_after arms a countdown of successful
  *    writes; once it reaches zero every write fails with GOV_EIO before touching the
@@ -422,50 +426,10 @@ static void map_remove(gov_kv_map *map, gov_kv_node *node)
 
 /* One operation of a batch being applied (note 3). */
 typedef struct {
-    const gov_kv_op *op;
-    gov_kv_node *existing; /* the map's node for the key, or NULL */
-    gov_kv_node *fresh;    /* a node for a key the map lacks, or NULL */
-    uint8_t *value;        /* a copy of a PUT's value */
+    uint64_t hash;      /* of the key */
+    gov_kv_node *fresh; /* a node for a key the map lacked when prepared, or NULL */
+    uint8_t *value;     /* a copy of a PUT's value */
 } prepared_op;
-
-/* Orders by key, then by position in the batch, so that the last operation on a key
- * ends its run of equal keys. */
-static int compare_prepared(const void *a, const void *b)
-{
-    const gov_kv_op *left = ((const prepared_op *)a)->op;
-    const gov_kv_op *right = ((const prepared_op *)b)->op;
-    int order = gov_kv_key_compare(left->key, left->key_len, right->key, right->key_len);
-    if (order != 0) {
-        return order;
-    }
-    return (left > right) - (left < right);
-}
-
-/* The batch's last operation on each key, in key order, nothing prepared yet; *count
- * receives how many. NULL when out of memory. */
-static prepared_op *final_ops(const gov_kv_batch *batch, size_t *count)
-{
-    prepared_op *ops = calloc(batch->count, sizeof(prepared_op));
-    if (ops == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < batch->count; i++) {
-        ops[i].op = &batch->ops[i];
-    }
-    qsort(ops, batch->count, sizeof(prepared_op), compare_prepared);
-    size_t kept = 0;
-    for (size_t i = 0; i < batch->count; i++) {
-        const gov_kv_op *op = ops[i].op;
-        bool last_on_key =
-            i + 1 == batch->count || gov_kv_key_compare(op->key, op->key_len, ops[i + 1].op->key,
-                                                        ops[i + 1].op->key_len) != 0;
-        if (last_on_key) {
-            ops[kept++].op = op;
-        }
-    }
-    *count = kept;
-    return ops;
-}
 
 static void free_prepared(prepared_op *ops, size_t count)
 {
@@ -476,22 +440,26 @@ static void free_prepared(prepared_op *ops, size_t count)
     free(ops);
 }
 
-/* The prepare phase: every allocation the batch needs. */
-static int prepare_ops(gov_kv_map *map, prepared_op *ops, size_t count, bool keep_tombstones)
+/* The prepare phase: every allocation the batch needs. A key the batch writes twice and
+ * the map lacks gets a node for each write; the commit keeps the first. */
+static int prepare_ops(gov_kv_map *map, const gov_kv_batch *batch, prepared_op *ops,
+                       bool keep_tombstones)
 {
-    size_t adding = 0;
-    for (size_t i = 0; i < count; i++) {
-        const gov_kv_op *op = ops[i].op;
+    /* Room for every operation to add a key: more than needed when some keys exist
+     * already, which only brings a growth of the table forward. */
+    if (map_reserve(map, batch->count) != 0) {
+        return GOV_ENOMEM;
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        const gov_kv_op *op = &batch->ops[i];
         bool put = op->kind == GOV_KV_PUT;
-        uint64_t hash = key_hash(op->key, op->key_len);
-        gov_kv_slot *slot = table_find(map, op->key, op->key_len, hash);
-        ops[i].existing = slot == NULL ? NULL : slot->node;
-        if (ops[i].existing == NULL && (put || keep_tombstones)) {
-            ops[i].fresh = node_new(map, op->key, op->key_len, hash);
+        ops[i].hash = key_hash(op->key, op->key_len);
+        if ((put || keep_tombstones) &&
+            table_find(map, op->key, op->key_len, ops[i].hash) == NULL) {
+            ops[i].fresh = node_new(map, op->key, op->key_len, ops[i].hash);
             if (ops[i].fresh == NULL) {
                 return GOV_ENOMEM;
             }
-            adding++;
         }
         if (put) {
             ops[i].value = gov_kv_copy_bytes(op->value, op->value_len);
@@ -500,23 +468,25 @@ static int prepare_ops(gov_kv_map *map, prepared_op *ops, size_t count, bool kee
             }
         }
     }
-    return map_reserve(map, adding);
+    return 0;
 }
 
-/* The commit phase for one operation: cannot fail; takes what was prepared. The final
- * operations have distinct keys, so each key's node is still the one prepared. */
-static void commit_op(gov_kv_map *map, const prepared_op *prepared, bool keep_tombstones)
+/* The commit phase for one operation, in batch order: cannot fail; takes what was
+ * prepared. The key is looked up again, since an earlier operation of the batch may
+ * have added it. */
+static void commit_op(gov_kv_map *map, const gov_kv_op *op, prepared_op *prepared,
+                      bool keep_tombstones)
 {
-    const gov_kv_op *op = prepared->op;
-    gov_kv_node *node = prepared->existing;
-    if (prepared->fresh != NULL) {
-        GOV_ASSERT(node == NULL);
+    gov_kv_slot *slot = table_find(map, op->key, op->key_len, prepared->hash);
+    gov_kv_node *node = slot == NULL ? NULL : slot->node;
+    if (node == NULL) {
+        if (prepared->fresh == NULL) {
+            GOV_ASSERT(op->kind == GOV_KV_DELETE && !keep_tombstones);
+            return;
+        }
         node = prepared->fresh;
+        prepared->fresh = NULL;
         map_insert(map, node);
-    } else if (node == NULL) {
-        GOV_ASSERT(op->kind == GOV_KV_DELETE);
-        GOV_ASSERT(!keep_tombstones);
-        return;
     } else {
         free(node->value);
         node->value = NULL;
@@ -525,12 +495,12 @@ static void commit_op(gov_kv_map *map, const prepared_op *prepared, bool keep_to
         node->value = prepared->value;
         node->value_len = op->value_len;
         node->deleted = false;
-    } else if (keep_tombstones) {
-        node->value = NULL;
+        prepared->value = NULL;
+    } else {
+        /* A tombstone, even in a map that keeps none: a later PUT in the batch may
+         * bring the key back on this node; gov_kv_map_apply removes what is left. */
         node->value_len = 0;
         node->deleted = true;
-    } else {
-        map_remove(map, node);
     }
 }
 
@@ -539,20 +509,27 @@ int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombs
     if (batch->count == 0) {
         return 0;
     }
-    size_t count = 0;
-    prepared_op *ops = final_ops(batch, &count);
+    prepared_op *ops = calloc(batch->count, sizeof(prepared_op));
     if (ops == NULL) {
         return GOV_ENOMEM;
     }
-    if (prepare_ops(map, ops, count, keep_tombstones) != 0) {
-        free_prepared(ops, count);
+    if (prepare_ops(map, batch, ops, keep_tombstones) != 0) {
+        free_prepared(ops, batch->count);
         return GOV_ENOMEM;
     }
-    for (size_t i = 0; i < count; i++) {
-        commit_op(map, &ops[i], keep_tombstones);
+    for (size_t i = 0; i < batch->count; i++) {
+        commit_op(map, &batch->ops[i], &ops[i], keep_tombstones);
     }
-    /* The map owns the prepared nodes and values now. */
-    free(ops);
+    for (size_t i = 0; !keep_tombstones && i < batch->count; i++) {
+        const gov_kv_op *op = &batch->ops[i];
+        gov_kv_slot *slot =
+            op->kind == GOV_KV_DELETE ? table_find(map, op->key, op->key_len, ops[i].hash) : NULL;
+        if (slot != NULL && slot->node->deleted) {
+            map_remove(map, slot->node);
+        }
+    }
+    /* What the commit did not take: nodes prepared for a key written twice. */
+    free_prepared(ops, batch->count);
     map_shrink(map);
     return 0;
 }

@@ -2,16 +2,19 @@
  * The overlay store of govchain/kv.h: tentative writes over a base store.
  *
  * The ledger executes a proposed block in an overlay over the committed store, so that
- * validating a block writes nothing; when the block commits, the caller writes the
- * overlay's batch to the base in one atomic write (DESIGN §5).
+ * validating a block writes nothing; when the block commits, the overlay's writes go to
+ * the base in one atomic write (DESIGN §5).
  *
  * Design notes.
  *
  * 1. State. `pending` is a map (ledger/kv_internal.h) of the keys written through the
  *    overlay, each with its latest value or a tombstone for a DELETE: found by exact key
- *    through a hash table, and put in key order only when a scan seeks into it.
- *    `batch` is every operation written through the overlay, in order; replaying it on
- *    the base gives the base the overlay's view. The base is borrowed and never written.
+ *    through a hash table, and put in key order only when a scan seeks into it. It is
+ *    all the overlay records: writing, for each of its keys, the latest value or a
+ *    DELETE gives the base the overlay's view, whatever the order of the writes was.
+ *    `batch` is that, built from `pending` in key order only when gov_kv_overlay_batch
+ *    asks for it (`batch_built`), so that executing a block copies each value once, into
+ *    `pending`. The base is borrowed and never written.
  *
  * 2. View. An overlay key is its pending entry when there is one (a tombstone meaning
  *    absent), else the base's entry. get follows this directly.
@@ -32,16 +35,15 @@
  *    entries from being visited. A negative code passes through the base's scan as the
  *    base's own result and is returned as it is.
  *
- * 5. A write applies its batch to `pending` and appends it to `batch`, atomically: when
- *    either runs out of memory, the operations already appended are taken off again.
+ * 5. A write applies its batch to `pending`, atomically (gov_kv_map_apply), and
+ *    forgets a `batch` built before it.
  *
  * 6. Commit. gov_kv_overlay_commit writes the overlay to its base in one write and
  *    leaves the overlay empty (reading through to the base, which now has its writes).
  *    Any base takes `batch`; an in-memory base instead takes the pending entries
- *    themselves (gov_kv_memory_absorb): `pending` holds each written key once with its
- *    latest value or a tombstone, which gives the base the same entries as replaying
- *    `batch`, and the entries' nodes and values move instead of being copied. That is
- *    how a replay commits each block into the in-memory ledger it rebuilds.
+ *    themselves (gov_kv_memory_absorb), which gives it the same entries as `batch`
+ *    would, with the entries' nodes and values moved instead of copied. That is how a
+ *    replay commits each block into the in-memory ledger it rebuilds.
  */
 #include "govchain/kv.h"
 
@@ -59,6 +61,7 @@ typedef struct {
     gov_kv *base;
     gov_kv_map pending;
     gov_kv_batch batch;
+    bool batch_built; /* batch holds pending's entries (note 1) */
     /* Writing from inside a scan would move `pending` under the merge. */
     unsigned scans_running;
 } overlay_store;
@@ -94,47 +97,20 @@ static int overlay_get(gov_kv *kv, const uint8_t *key, size_t key_len, uint8_t *
     return 0;
 }
 
-/* Takes the operations from index count on off the batch again (note 5). */
-static void batch_truncate(gov_kv_batch *batch, size_t count, size_t bytes)
-{
-    for (size_t i = count; i < batch->count; i++) {
-        free(batch->ops[i].key);
-        free(batch->ops[i].value);
-    }
-    batch->count = count;
-    batch->bytes = bytes;
-}
-
 static int overlay_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len)
 {
     overlay_store *overlay = overlay_from(kv);
     GOV_ASSERT(overlay->scans_running == 0);
-    /* Appending to the batch being read would reallocate it under the loop. */
-    GOV_ASSERT(batch != &overlay->batch);
-    size_t count = overlay->batch.count;
-    size_t bytes = overlay->batch.bytes;
-    int rc = 0;
-    for (size_t i = 0; i < batch->count && rc == 0; i++) {
-        const gov_kv_op *op = &batch->ops[i];
-        if (op->kind == GOV_KV_PUT) {
-            rc = gov_kv_batch_put(&overlay->batch, op->key, op->key_len, op->value, op->value_len);
-        } else {
-            rc = gov_kv_batch_delete(&overlay->batch, op->key, op->key_len);
-        }
-    }
+    int rc = gov_kv_map_apply(&overlay->pending, batch, true);
     if (rc != 0) {
-        goto fail_append;
+        return gov_fail(why, why_len, rc, "overlay: cannot record %zu operations: %s", batch->count,
+                        gov_strerror(rc));
     }
-    rc = gov_kv_map_apply(&overlay->pending, batch, true);
-    if (rc != 0) {
-        goto fail_append;
+    if (overlay->batch_built) {
+        gov_kv_batch_clear(&overlay->batch);
+        overlay->batch_built = false;
     }
     return 0;
-
-fail_append:
-    batch_truncate(&overlay->batch, count, bytes);
-    return gov_fail(why, why_len, rc, "overlay: cannot record %zu operations: %s", batch->count,
-                    gov_strerror(rc));
 }
 
 typedef struct {
@@ -260,9 +236,26 @@ int gov_kv_overlay_open(gov_kv *base, gov_kv **out)
     return 0;
 }
 
-const gov_kv_batch *gov_kv_overlay_batch(gov_kv *overlay)
+const gov_kv_batch *gov_kv_overlay_batch(gov_kv *kv)
 {
-    return &overlay_from(overlay)->batch;
+    overlay_store *overlay = overlay_from(kv);
+    if (overlay->batch_built) {
+        return &overlay->batch;
+    }
+    gov_kv_batch_clear(&overlay->batch);
+    int rc = 0;
+    for (const gov_kv_node *entry = gov_kv_map_seek(&overlay->pending, NULL, 0);
+         entry != NULL && rc == 0; entry = entry->next[0]) {
+        rc = entry->deleted ? gov_kv_batch_delete(&overlay->batch, entry->key, entry->key_len)
+                            : gov_kv_batch_put(&overlay->batch, entry->key, entry->key_len,
+                                               entry->value, entry->value_len);
+    }
+    if (rc != 0) {
+        gov_kv_batch_clear(&overlay->batch);
+        return NULL;
+    }
+    overlay->batch_built = true;
+    return &overlay->batch;
 }
 
 int gov_kv_overlay_commit(gov_kv *kv, char *why, size_t why_len)
@@ -274,13 +267,18 @@ int gov_kv_overlay_commit(gov_kv *kv, char *why, size_t why_len)
         /* Note 6: the pending entries hold the overlay's view, one entry per key. */
         rc = gov_kv_memory_absorb(overlay->base, &overlay->pending, why, why_len);
     } else {
-        rc = gov_kv_write(overlay->base, &overlay->batch, why, why_len);
+        const gov_kv_batch *batch = gov_kv_overlay_batch(kv);
+        rc = batch == NULL
+                 ? gov_fail(why, why_len, GOV_ENOMEM,
+                            "overlay: cannot copy %zu entries into a batch", overlay->pending.count)
+                 : gov_kv_write(overlay->base, batch, why, why_len);
         if (rc == 0) {
             gov_kv_map_free(&overlay->pending);
         }
     }
     if (rc == 0) {
         gov_kv_batch_clear(&overlay->batch);
+        overlay->batch_built = false;
     }
     return rc;
 }

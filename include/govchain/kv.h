@@ -101,8 +101,11 @@ size_t gov_kv_memory_count(gov_kv *kv);
 
 /* Overlay over base (borrowed; must outlive the overlay). */
 int gov_kv_overlay_open(gov_kv *base, gov_kv **out);
-/* The writes made through the overlay, in order, ready for gov_kv_write on the base.
- * Borrowed: valid until the overlay is closed or written to again. */
+/* The writes made through the overlay as a batch ready for gov_kv_write on the base:
+ * for each key written, in key order, one operation, a PUT of its latest value or a
+ * DELETE (what the overlay's view needs, whatever order the writes came in). Built on
+ * demand; NULL when out of memory. Borrowed: valid until the overlay is closed or
+ * written to again. */
 const gov_kv_batch *gov_kv_overlay_batch(gov_kv *overlay);
 /* Writes the overlay's writes to its base as one write, as gov_kv_write(base,
  * gov_kv_overlay_batch(overlay)) does, and on success empties the overlay, which then

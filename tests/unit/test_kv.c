@@ -891,19 +891,40 @@ static void test_overlay_isolation(void **state)
     assert_int_equal(scan_into(overlay, &prefix, NULL, &r), 0);
     assert_int_equal(r.count, 0);
 
-    /* The batch is every write, in order; written to the base, it gives the base the
-     * overlay's view. */
+    /* The batch is one operation per key written, the last, in key order; written to
+     * the base, it gives the base the overlay's view. */
     const gov_kv_batch *batch = gov_kv_overlay_batch(overlay);
-    assert_int_equal(batch->count, 8);
-    assert_int_equal(batch->ops[0].kind, GOV_KV_PUT);
-    assert_int_equal(batch->ops[1].kind, GOV_KV_DELETE);
-    assert_memory_equal(batch->ops[1].key, "c", 1);
-    assert_int_equal(batch->ops[6].kind, GOV_KV_PUT);
-    assert_memory_equal(batch->ops[6].value, "A", 1);
-    assert_int_equal(batch->bytes, (1 + 1) + 1 + 1 + (2 + 3) + (1 + 1) + 1 + (1 + 1) + 2);
+    assert_non_null(batch);
+    static const struct {
+        const char *key;
+        size_t key_len;
+        const char *value; /* NULL: a DELETE */
+    } expected[] = {{"a", 1, "A"},  {"b", 1, "B"}, {"b\0", 2, "new"}, {"c", 1, NULL},
+                    {"e", 1, NULL}, {"f", 1, "F"}, {"zz", 2, NULL}};
+    assert_int_equal(batch->count, ARRAY_LEN(expected));
+    for (size_t i = 0; i < ARRAY_LEN(expected); i++) {
+        const gov_kv_op *op = &batch->ops[i];
+        assert_int_equal(op->key_len, expected[i].key_len);
+        assert_memory_equal(op->key, expected[i].key, op->key_len);
+        if (expected[i].value == NULL) {
+            assert_int_equal(op->kind, GOV_KV_DELETE);
+        } else {
+            assert_int_equal(op->kind, GOV_KV_PUT);
+            assert_int_equal(op->value_len, strlen(expected[i].value));
+            assert_memory_equal(op->value, expected[i].value, op->value_len);
+        }
+    }
+    assert_int_equal(batch->bytes, (1 + 1) + (1 + 1) + (2 + 3) + 1 + 1 + (1 + 1) + 2);
+    /* Asked again, the same batch; a write makes a new one. */
+    assert_ptr_equal(gov_kv_overlay_batch(overlay), batch);
     write_batch(base, batch);
     assert_same_entries(base, overlay);
     assert_int_equal(gov_kv_memory_count(base), 5);
+    put_blob(overlay, B("g"), B("G"));
+    batch = gov_kv_overlay_batch(overlay);
+    assert_non_null(batch);
+    assert_int_equal(batch->count, ARRAY_LEN(expected) + 1);
+    assert_memory_equal(batch->ops[ARRAY_LEN(expected) - 1].key, "g", 1); /* before zz */
 
     /* Closing the overlay leaves the base open and whole. */
     gov_kv_close(overlay);
