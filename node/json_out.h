@@ -11,11 +11,21 @@
 #include <jansson.h>
 
 #include "govchain/block.h"
+#include "govchain/genesis.h"
+#include "govchain/ledger.h"
+#include "govchain/messages.h"
+#include "govchain/state.h"
 
 /* An integer, or a decimal string above 2^53 (where JavaScript loses precision). */
 json_t *gov_json_u64(uint64_t value);
 json_t *gov_json_hash(const gov_hash *hash);
 /* Every field of the transaction, its id included. */
 json_t *gov_json_tx(gov_suite suite, const gov_tx *tx);
+/* A document's state with "expired" as of now_ms and "recognised" under genesis. */
+json_t *gov_json_doc_state(const gov_genesis *genesis, const gov_doc_state *state, uint64_t now_ms);
+json_t *gov_json_block_header(const gov_block_header *header, const gov_hash *hash);
+json_t *gov_json_commit_cert(const gov_commit_cert *cert);
+/* {"header", "txs", "commit_cert"}; cert may be NULL. */
+json_t *gov_json_block(gov_suite suite, const gov_block *block, const gov_commit_cert *cert);
 
 #endif

@@ -1,0 +1,1110 @@
+/*
+ * The node's HTTP/JSON API (node/api.h).
+ *
+ * Reads: the handler parses the path and the query on the loop, then a read job runs on
+ * libuv's thread pool under the read lock and builds the JSON; its after-callback
+ * answers. Submissions: the body is decoded on the loop (bounded by the HTTP server's
+ * body cap), the checks that cost (signatures, ledger look-ups) run in a pool job, and
+ * the after-callback adds the whole batch to the mempool or none of it.
+ */
+#include "node/api.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "govchain/error.h"
+#include "govchain/query.h"
+#include "node/json_out.h"
+
+enum {
+    SUBMIT_TXS_MAX = 1024,  /* transactions in one POST */
+    GOSSIP_TXS_MAX = 1024,  /* in one gossip frame */
+    BLOCKS_PAGE_MAX = 100,  /* GET /v1/blocks?limit= */
+    HISTORY_PAGE_MAX = 100, /* changes listed with a document */
+    GOSSIP_TYPE = 8,
+    LATENCY_BUCKETS = 12,
+};
+
+/* Commit latency buckets, in milliseconds, for /metrics. */
+static const double LATENCY_BOUNDS_MS[LATENCY_BUCKETS] = {5,   10,   25,   50,   100,   250,
+                                                          500, 1000, 2500, 5000, 10000, 30000};
+
+typedef struct waiter {
+    struct waiter *prev, *next;
+    gov_api *api;
+    gov_http_reply *reply;
+    uint32_t count, remaining;
+    gov_hash *ids;
+    json_t *results; /* array, one object per transaction */
+    uint64_t started_ms;
+    uv_timer_t timer;
+} waiter;
+
+struct gov_api {
+    gov_api_config config;
+    bool closed;
+    waiter *waiters;
+    uint64_t submitted, accepted, refused;
+    uint64_t latency_counts[LATENCY_BUCKETS + 1];
+    double latency_sum_ms;
+    uint64_t latency_count;
+};
+
+static uint64_t wall_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+static gov_suite suite_of(const gov_api *api)
+{
+    return gov_ledger_genesis(api->config.ledger)->suite;
+}
+
+/* Path and query parsing ------------------------------------------------------------- */
+
+/* A 64-hex-digit hash path segment. */
+static bool parse_hash(const char *text, gov_hash *out)
+{
+    return strlen(text) == 2 * GOV_HASH_LEN && gov_hex_decode(text, out->bytes, GOV_HASH_LEN) == 0;
+}
+
+/* A decimal height path segment: digits only, no sign, no leading zeros but "0". */
+static bool parse_u64(const char *text, uint64_t *out)
+{
+    size_t len = strlen(text);
+    if (len == 0 || len > 19 || (len > 1 && text[0] == '0')) {
+        return false;
+    }
+    uint64_t value = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)text[i])) {
+            return false;
+        }
+        value = value * 10 + (uint64_t)(text[i] - '0');
+    }
+    *out = value;
+    return true;
+}
+
+/* An optional unsigned query parameter; false (with the reply answered) when bad. */
+static bool query_u64(gov_http_reply *reply, const char *query, const char *name, uint64_t *out,
+                      bool *present)
+{
+    char value[32];
+    int rc = gov_http_query_get(query, name, value, sizeof(value));
+    *present = rc == 0;
+    if (rc == GOV_ENOENT) {
+        return true;
+    }
+    if (rc != 0 || !parse_u64(value, out)) {
+        char message[96];
+        snprintf(message, sizeof(message), "query parameter %s must be a whole number", name);
+        gov_http_reply_error(reply, 400, "bad_parameter", message);
+        return false;
+    }
+    return true;
+}
+
+/* Read jobs ------------------------------------------------------------------------------ */
+
+typedef enum { READ_TX, READ_DOC, READ_BLOCK, READ_BLOCKS } read_kind;
+
+typedef struct {
+    uv_work_t work;
+    gov_api *api;
+    gov_http_reply *reply;
+    read_kind kind;
+    gov_hash hash;
+    uint64_t height, limit;
+    bool at_height;
+    uint64_t now_ms;
+    /* Result. */
+    int status;
+    json_t *body;
+    const char *error_code;
+    char error[200];
+} read_job;
+
+static void read_fail(read_job *job, int status, const char *code, const char *message)
+{
+    job->status = status;
+    job->error_code = code;
+    snprintf(job->error, sizeof(job->error), "%s", message);
+}
+
+/* A store failure while reading: the store is corrupted or unreadable. */
+static void read_store_error(read_job *job, const char *why)
+{
+    read_fail(job, 500, "store_error", why);
+}
+
+static void read_tx(read_job *job)
+{
+    gov_tx tx;
+    gov_ledger_position at;
+    gov_block_header header;
+    char why[160];
+    int rc = gov_query_tx(job->api->config.ledger, &job->hash, &tx, &at, &header, why, sizeof(why));
+    if (rc == GOV_ENOENT) {
+        read_fail(job, 404, "not_found", "no committed transaction has this id");
+        return;
+    }
+    if (rc != 0) {
+        read_store_error(job, why);
+        return;
+    }
+    gov_hash block_hash;
+    gov_block_hash(suite_of(job->api), &header, &block_hash);
+    job->body = json_pack("{s:o, s:o, s:I, s:o, s:o, s:s}", "tx",
+                          gov_json_tx(suite_of(job->api), &tx), "height", gov_json_u64(at.height),
+                          "index", (json_int_t)at.index, "block_hash", gov_json_hash(&block_hash),
+                          "block_time_ms", gov_json_u64(header.time_ms), "result", "applied");
+    job->status = 200;
+    gov_tx_clear(&tx);
+}
+
+static void read_doc(read_job *job)
+{
+    const gov_genesis *genesis = gov_ledger_genesis(job->api->config.ledger);
+    gov_ledger *ledger = job->api->config.ledger;
+    char why[160];
+    bool found = false;
+    gov_doc_state state;
+    memset(&state, 0, sizeof(state));
+    json_t *doc = NULL;
+    if (job->at_height) {
+        gov_query_doc_change change;
+        int rc =
+            gov_query_doc_at(ledger, &job->hash, job->height, &change, &found, why, sizeof(why));
+        if (rc == GOV_ENOENT) {
+            read_fail(job, 404, "height_not_found", "at_height is above the chain's head");
+            return;
+        }
+        if (rc != 0) {
+            read_store_error(job, why);
+            return;
+        }
+        if (found) {
+            gov_block block;
+            gov_commit_cert cert;
+            uint64_t time_ms = job->now_ms;
+            if (job->height > 0 &&
+                gov_ledger_block_get(ledger, job->height, &block, &cert, why, sizeof(why)) == 0) {
+                time_ms = block.header.time_ms; /* expiry as of that block */
+                gov_block_clear(&block);
+            }
+            doc = gov_json_doc_state(genesis, &change.state, time_ms);
+            gov_query_doc_change_clear(&change);
+        }
+    } else {
+        int rc = gov_query_doc(ledger, &job->hash, &state, &found, why, sizeof(why));
+        if (rc != 0) {
+            read_store_error(job, why);
+            return;
+        }
+        if (found) {
+            doc = gov_json_doc_state(genesis, &state, job->now_ms);
+            gov_doc_state_clear(&state);
+        }
+    }
+    if (!found) {
+        read_fail(job, 404, "unknown_document", "no document with this hash was issued");
+        return;
+    }
+    gov_query_doc_change changes[HISTORY_PAGE_MAX];
+    gov_query_page page;
+    json_t *history = json_array();
+    if (gov_query_doc_history(ledger, &job->hash, NULL, HISTORY_PAGE_MAX, changes, &page, why,
+                              sizeof(why)) == 0) {
+        for (uint32_t i = 0; i < page.count; i++) {
+            if (!job->at_height || changes[i].at.height <= job->height) {
+                json_array_append_new(history,
+                                      json_pack("{s:s, s:o, s:I, s:o, s:s}", "change",
+                                                gov_query_change_name(changes[i].kind), "height",
+                                                gov_json_u64(changes[i].at.height), "index",
+                                                (json_int_t)changes[i].at.index, "tx_id",
+                                                gov_json_hash(&changes[i].at.tx_id), "status",
+                                                gov_doc_status_name(changes[i].state.status)));
+            }
+            gov_query_doc_change_clear(&changes[i]);
+        }
+    }
+    job->body = json_pack("{s:o, s:o, s:b}", "document", doc, "history", history,
+                          "history_truncated", page.more);
+    if (job->at_height && job->body != NULL) {
+        json_object_set_new(job->body, "at_height", gov_json_u64(job->height));
+    }
+    job->status = 200;
+}
+
+static json_t *block_json(read_job *job, uint64_t height, int *rc, char *why, size_t why_len)
+{
+    gov_block block;
+    gov_commit_cert cert;
+    *rc = gov_ledger_block_get(job->api->config.ledger, height, &block, &cert, why, why_len);
+    if (*rc != 0) {
+        return NULL;
+    }
+    json_t *json = gov_json_block(suite_of(job->api), &block, &cert);
+    gov_block_clear(&block);
+    return json;
+}
+
+static void read_blocks(read_job *job)
+{
+    char why[160];
+    int rc = 0;
+    uint64_t head = gov_ledger_head_get(job->api->config.ledger)->height;
+    if (job->kind == READ_BLOCK) {
+        if (job->height == 0 || job->height > head) {
+            read_fail(job, 404, "not_found", "no block at this height");
+            return;
+        }
+        job->body = block_json(job, job->height, &rc, why, sizeof(why));
+        if (rc != 0) {
+            read_store_error(job, why);
+            return;
+        }
+        job->status = 200;
+        return;
+    }
+    json_t *blocks = json_array();
+    uint64_t from = job->height == 0 ? 1 : job->height;
+    for (uint64_t h = from; h <= head && h < from + job->limit && blocks != NULL; h++) {
+        json_t *block = block_json(job, h, &rc, why, sizeof(why));
+        if (rc != 0) {
+            json_decref(blocks);
+            read_store_error(job, why);
+            return;
+        }
+        json_array_append_new(blocks, block);
+    }
+    job->body =
+        json_pack("{s:o, s:o, s:o}", "blocks", blocks, "head", gov_json_u64(head), "next",
+                  from + job->limit <= head ? gov_json_u64(from + job->limit) : json_null());
+    job->status = 200;
+}
+
+static void read_work(uv_work_t *work)
+{
+    read_job *job = work->data;
+    pthread_rwlock_rdlock(job->api->config.ledger_lock);
+    switch (job->kind) {
+    case READ_TX:
+        read_tx(job);
+        break;
+    case READ_DOC:
+        read_doc(job);
+        break;
+    case READ_BLOCK:
+    case READ_BLOCKS:
+        read_blocks(job);
+        break;
+    }
+    pthread_rwlock_unlock(job->api->config.ledger_lock);
+    if (job->status == 200 && job->body == NULL) {
+        read_fail(job, 500, "internal_error", "out of memory building the answer");
+    }
+}
+
+static void read_done(uv_work_t *work, int status)
+{
+    read_job *job = work->data;
+    (void)status;
+    if (job->error_code != NULL) {
+        json_decref(job->body);
+        gov_http_reply_error(job->reply, job->status, job->error_code, job->error);
+    } else {
+        gov_http_reply_json(job->reply, job->status, job->body);
+    }
+    free(job);
+}
+
+static void start_read(gov_api *api, gov_http_reply *reply, read_job *job)
+{
+    job->api = api;
+    job->reply = reply;
+    job->now_ms = wall_ms();
+    job->work.data = job;
+    if (uv_queue_work(api->config.loop, &job->work, read_work, read_done) != 0) {
+        free(job);
+        gov_http_reply_error(reply, 500, "internal_error", "could not start the query");
+    }
+}
+
+static read_job *new_read(gov_http_reply *reply, read_kind kind)
+{
+    read_job *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        gov_http_reply_error(reply, 503, "out_of_memory", "the node is out of memory");
+        return NULL;
+    }
+    job->kind = kind;
+    return job;
+}
+
+/* Synchronous answers -------------------------------------------------------------- */
+
+static json_t *departments_json(const gov_genesis *genesis)
+{
+    json_t *list = json_array();
+    for (uint32_t i = 0; list != NULL && i < genesis->departments_count; i++) {
+        const gov_genesis_department *d = &genesis->departments[i];
+        json_t *roles = json_array();
+        static const char *const role_names[] = {"issuer", "endorser", "regulator"};
+        for (uint32_t r = 0; r < 3; r++) {
+            if (d->roles & (1u << r)) {
+                json_array_append_new(roles, json_string(role_names[r]));
+            }
+        }
+        json_t *issues = json_array();
+        for (uint32_t t = 0; t < d->issues_count; t++) {
+            json_array_append_new(issues, json_string(genesis->doc_types[d->issues[t]].id));
+        }
+        json_t *keys = json_array();
+        for (uint32_t k = 0; k < d->keys_count; k++) {
+            char hex[2 * GOV_PUBLIC_KEY_LEN + 1];
+            gov_hex_encode(d->keys[k], GOV_PUBLIC_KEY_LEN, hex);
+            json_array_append_new(keys, json_string(hex));
+        }
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name,
+                                        "roles", roles, "issues", issues, "keys", keys));
+    }
+    return json_pack("{s:o, s:s, s:o}", "chain_id", gov_json_hash(&genesis->hash), "suite",
+                     gov_suite_name(genesis->suite), "departments", list);
+}
+
+static void answer_status(gov_api *api, gov_http_reply *reply)
+{
+    pthread_rwlock_rdlock(api->config.ledger_lock);
+    const gov_ledger_head *head = gov_ledger_head_get(api->config.ledger);
+    json_t *status =
+        json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:{s:I, s:o}}", "chain_id",
+                  gov_json_hash(&gov_ledger_genesis(api->config.ledger)->hash), "chain_name",
+                  gov_ledger_genesis(api->config.ledger)->chain_name, "height",
+                  gov_json_u64(head->height), "head_hash", gov_json_hash(&head->hash), "state_root",
+                  gov_json_hash(&head->state_root), "head_time_ms", gov_json_u64(head->time_ms),
+                  "mempool", "txs", (json_int_t)gov_mempool_count(api->config.mempool), "bytes",
+                  gov_json_u64(gov_mempool_bytes(api->config.mempool)));
+    pthread_rwlock_unlock(api->config.ledger_lock);
+    if (status != NULL && api->config.status_cb != NULL) {
+        api->config.status_cb(api->config.arg, status);
+    }
+    gov_http_reply_json(reply, 200, status);
+}
+
+void gov_api_metrics(gov_api *api, gov_buf *out)
+{
+    char line[160];
+    gov_buf_append(out, "# TYPE govchain_commit_latency_seconds histogram\n", 49);
+    uint64_t cumulative = 0;
+    for (int i = 0; i <= LATENCY_BUCKETS; i++) {
+        cumulative += api->latency_counts[i];
+        int n = i < LATENCY_BUCKETS
+                    ? snprintf(line, sizeof(line),
+                               "govchain_commit_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                               LATENCY_BOUNDS_MS[i] / 1000.0, (unsigned long long)cumulative)
+                    : snprintf(line, sizeof(line),
+                               "govchain_commit_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+                               (unsigned long long)cumulative);
+        gov_buf_append(out, line, (size_t)n);
+    }
+    int n = snprintf(line, sizeof(line),
+                     "govchain_commit_latency_seconds_sum %.3f\n"
+                     "govchain_commit_latency_seconds_count %llu\n",
+                     api->latency_sum_ms / 1000.0, (unsigned long long)api->latency_count);
+    gov_buf_append(out, line, (size_t)n);
+    n = snprintf(line, sizeof(line),
+                 "# TYPE govchain_txs_submitted_total counter\ngovchain_txs_submitted_total %llu\n"
+                 "# TYPE govchain_txs_refused_total counter\ngovchain_txs_refused_total %llu\n",
+                 (unsigned long long)api->submitted, (unsigned long long)api->refused);
+    gov_buf_append(out, line, (size_t)n);
+}
+
+static void answer_metrics(gov_api *api, gov_http_reply *reply)
+{
+    gov_buf out;
+    gov_buf_init(&out);
+    char line[200];
+    pthread_rwlock_rdlock(api->config.ledger_lock);
+    int n = snprintf(line, sizeof(line),
+                     "# TYPE govchain_height gauge\ngovchain_height %llu\n"
+                     "# TYPE govchain_mempool_txs gauge\ngovchain_mempool_txs %u\n",
+                     (unsigned long long)gov_ledger_head_get(api->config.ledger)->height,
+                     gov_mempool_count(api->config.mempool));
+    pthread_rwlock_unlock(api->config.ledger_lock);
+    gov_buf_append(&out, line, (size_t)n);
+    gov_api_metrics(api, &out);
+    if (api->config.metrics_cb != NULL) {
+        api->config.metrics_cb(api->config.arg, &out);
+    }
+    if (!gov_buf_ok(&out)) {
+        gov_buf_free(&out);
+        gov_http_reply_error(reply, 503, "out_of_memory", "the node is out of memory");
+        return;
+    }
+    gov_http_reply_text(reply, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+    gov_buf_free(&out);
+}
+
+/* Submissions ------------------------------------------------------------------------ */
+
+typedef struct {
+    uv_work_t work;
+    gov_api *api;
+    gov_http_reply *reply; /* NULL for gossip */
+    uint32_t from;         /* gossip: the peer */
+    bool wait;
+    uint32_t count;
+    gov_tx *txs;
+    gov_hash *ids;
+    size_t *sizes;
+    /* Result of the pool checks. */
+    int status;
+    const char *error_code;
+    char error[256];
+} submit_job;
+
+static void submit_job_free(submit_job *job)
+{
+    for (uint32_t i = 0; i < job->count; i++) {
+        gov_tx_clear(&job->txs[i]);
+    }
+    free(job->txs);
+    free(job->ids);
+    free(job->sizes);
+    free(job);
+}
+
+static void submit_fail(submit_job *job, int status, const char *code, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void submit_fail(submit_job *job, int status, const char *code, const char *format, ...)
+{
+    if (job->error_code != NULL) {
+        return; /* the first failure is the one reported */
+    }
+    job->status = status;
+    job->error_code = code;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(job->error, sizeof(job->error), format, args);
+    va_end(args);
+}
+
+/* On the pool: signatures, chain and department checks, and ids already committed. */
+static void submit_work(uv_work_t *work)
+{
+    submit_job *job = work->data;
+    const gov_genesis *genesis = gov_ledger_genesis(job->api->config.ledger);
+    for (uint32_t i = 0; i < job->count && job->error_code == NULL; i++) {
+        gov_reject reason = gov_rules_check_signature(genesis, &job->txs[i]);
+        if (reason != GOV_REJECT_NONE) {
+            submit_fail(job, 422, gov_reject_code(reason), "transaction %u: %s", i,
+                        gov_reject_message(reason));
+        }
+    }
+    pthread_rwlock_rdlock(job->api->config.ledger_lock);
+    for (uint32_t i = 0; i < job->count && job->error_code == NULL; i++) {
+        gov_tx tx;
+        gov_ledger_position at;
+        char why[160];
+        int rc =
+            gov_query_tx(job->api->config.ledger, &job->ids[i], &tx, &at, NULL, why, sizeof(why));
+        if (rc == 0) {
+            gov_tx_clear(&tx);
+            submit_fail(job, 409, "duplicate_tx",
+                        "transaction %u is already on the ledger, at height %llu", i,
+                        (unsigned long long)at.height);
+        } else if (rc != GOV_ENOENT) {
+            submit_fail(job, 500, "store_error", "%s", why);
+        }
+    }
+    pthread_rwlock_unlock(job->api->config.ledger_lock);
+}
+
+static void waiter_free(waiter *w)
+{
+    free(w->ids);
+    json_decref(w->results);
+    free(w);
+}
+
+static void waiter_unlink(waiter *w)
+{
+    gov_api *api = w->api;
+    if (w->prev != NULL) {
+        w->prev->next = w->next;
+    } else {
+        api->waiters = w->next;
+    }
+    if (w->next != NULL) {
+        w->next->prev = w->prev;
+    }
+}
+
+static void waiter_closed(uv_handle_t *handle)
+{
+    waiter_free(handle->data);
+}
+
+/* Answers a waiter (if its client is still there) and retires it. */
+static void waiter_finish(waiter *w, int status)
+{
+    waiter_unlink(w);
+    uv_timer_stop(&w->timer);
+    if (w->reply != NULL && status >= 500) {
+        gov_http_reply_error(w->reply, status, "shutting_down",
+                             "the node is shutting down; ask GET /v1/txs/{id} later");
+    } else if (w->reply != NULL) {
+        json_t *body = json_pack("{s:O, s:b}", "txs", w->results, "committed", w->remaining == 0);
+        gov_http_reply_json(w->reply, status, body);
+    }
+    w->reply = NULL;
+    uv_close((uv_handle_t *)&w->timer, waiter_closed);
+}
+
+static void waiter_timeout(uv_timer_t *timer)
+{
+    waiter_finish(timer->data, 202); /* accepted, not committed yet: ask GET /v1/txs/{id} */
+}
+
+static void waiter_cancelled(gov_http_reply *reply, void *arg)
+{
+    (void)reply;
+    waiter *w = arg;
+    w->reply = NULL;
+    waiter_finish(w, 0);
+}
+
+static json_t *accepted_json(const submit_job *job)
+{
+    json_t *results = json_array();
+    for (uint32_t i = 0; results != NULL && i < job->count; i++) {
+        json_array_append_new(results, json_pack("{s:o, s:s}", "tx_id", gov_json_hash(&job->ids[i]),
+                                                 "status", "pending"));
+    }
+    return results;
+}
+
+static void start_waiter(gov_api *api, submit_job *job)
+{
+    waiter *w = calloc(1, sizeof(*w));
+    gov_hash *ids = calloc(job->count, sizeof(*ids));
+    json_t *results = accepted_json(job);
+    if (w == NULL || ids == NULL || results == NULL) {
+        free(w);
+        free(ids);
+        json_decref(results);
+        gov_http_reply_json(job->reply, 202,
+                            json_pack("{s:o, s:b}", "txs", accepted_json(job), "committed", false));
+        return;
+    }
+    memcpy(ids, job->ids, job->count * sizeof(*ids));
+    w->api = api;
+    w->reply = job->reply;
+    w->count = w->remaining = job->count;
+    w->ids = ids;
+    w->results = results;
+    w->started_ms = uv_now(api->config.loop);
+    uv_timer_init(api->config.loop, &w->timer);
+    w->timer.data = w;
+    uv_timer_start(&w->timer, waiter_timeout, api->config.wait_timeout_ms, 0);
+    gov_http_reply_on_cancel(job->reply, waiter_cancelled, w);
+    w->next = api->waiters;
+    if (api->waiters != NULL) {
+        api->waiters->prev = w;
+    }
+    api->waiters = w;
+}
+
+/* Encodes txs as a gossip frame [8, [tx bytes ...]]. */
+static int gossip_encode(const submit_job *job, gov_buf *out)
+{
+    gov_enc_array(out, 2);
+    gov_enc_uint(out, GOSSIP_TYPE);
+    gov_enc_array(out, job->count);
+    gov_buf tx;
+    gov_buf_init(&tx);
+    for (uint32_t i = 0; i < job->count; i++) {
+        gov_buf_reset(&tx);
+        gov_tx_encode(&job->txs[i], &tx);
+        gov_enc_bin(out, tx.data, tx.len);
+    }
+    bool ok = gov_buf_ok(&tx) && gov_buf_ok(out);
+    gov_buf_free(&tx);
+    return ok ? 0 : GOV_ENOMEM;
+}
+
+/* On the loop: the mempool checks, then all or nothing. */
+static void submit_done(uv_work_t *work, int status)
+{
+    (void)status;
+    submit_job *job = work->data;
+    gov_api *api = job->api;
+    gov_mempool *pool = api->config.mempool;
+    if (job->error_code == NULL) {
+        for (uint32_t i = 0; i < job->count; i++) {
+            if (gov_mempool_contains(pool, &job->ids[i])) {
+                submit_fail(job, 409, "duplicate_tx",
+                            "transaction %u is already waiting for a block", i);
+            }
+        }
+        uint32_t added = 0;
+        for (uint32_t i = 0; i < job->count && job->error_code == NULL; i++) {
+            int rc = gov_mempool_add(pool, &job->txs[i], &job->ids[i], job->sizes[i]);
+            if (rc == 0) {
+                added++;
+                continue;
+            }
+            /* Undo this request's additions: a request is kept whole or not at all. */
+            for (uint32_t k = 0; k < added; k++) {
+                gov_mempool_remove(pool, &job->ids[k]);
+            }
+            if (rc == GOV_ELIMIT) {
+                submit_fail(job, 503, "mempool_full",
+                            "the node's mempool is full (%u transactions, %llu bytes); retry "
+                            "later",
+                            gov_mempool_count(pool), (unsigned long long)gov_mempool_bytes(pool));
+            } else if (rc == GOV_EEXIST) {
+                submit_fail(job, 409, "duplicate_tx", "transaction %u appears twice", i);
+            } else {
+                submit_fail(job, 503, "out_of_memory", "the node is out of memory");
+            }
+        }
+    }
+    if (job->error_code != NULL) {
+        api->refused += job->count;
+        if (job->reply != NULL) {
+            gov_http_reply_error(job->reply, job->status, job->error_code, job->error);
+        } else {
+            gov_log(api->config.log, GOV_LOG_DEBUG, "gossip",
+                    "transactions from validator %u not kept: %s", job->from, job->error);
+        }
+        submit_job_free(job);
+        return;
+    }
+    api->accepted += job->count;
+    if (job->reply != NULL) {
+        /* Clients' transactions go to the other validators; gossip is not passed on. */
+        gov_buf frame;
+        gov_buf_init(&frame);
+        if (gossip_encode(job, &frame) == 0 && api->config.broadcast_cb != NULL) {
+            api->config.broadcast_cb(api->config.arg, frame.data, frame.len);
+        }
+        gov_buf_free(&frame);
+        if (job->wait && !api->closed) {
+            start_waiter(api, job);
+        } else {
+            gov_http_reply_json(
+                job->reply, 202,
+                json_pack("{s:o, s:b}", "txs", accepted_json(job), "committed", false));
+        }
+    }
+    if (api->config.mempool_changed_cb != NULL) {
+        api->config.mempool_changed_cb(api->config.arg);
+    }
+    submit_job_free(job);
+}
+
+static submit_job *new_submit(gov_api *api, uint32_t count)
+{
+    submit_job *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        return NULL;
+    }
+    job->api = api;
+    job->txs = calloc(count == 0 ? 1 : count, sizeof(*job->txs));
+    job->ids = calloc(count == 0 ? 1 : count, sizeof(*job->ids));
+    job->sizes = calloc(count == 0 ? 1 : count, sizeof(*job->sizes));
+    if (job->txs == NULL || job->ids == NULL || job->sizes == NULL) {
+        submit_job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+/* Decodes one transaction's bytes into the job (slot job->count). */
+static bool add_tx_bytes(submit_job *job, const uint8_t *bytes, size_t len, char *why,
+                         size_t why_len)
+{
+    gov_tx *tx = &job->txs[job->count];
+    if (gov_tx_decode(bytes, len, tx, why, why_len) != 0) {
+        return false;
+    }
+    if (gov_tx_id(suite_of(job->api), tx, &job->ids[job->count]) != 0) {
+        gov_tx_clear(tx);
+        snprintf(why, why_len, "could not compute the transaction id");
+        return false;
+    }
+    for (uint32_t i = 0; i < job->count; i++) {
+        if (gov_hash_equal(&job->ids[i], &job->ids[job->count])) {
+            gov_tx_clear(tx);
+            snprintf(why, why_len, "the same transaction appears twice");
+            return false;
+        }
+    }
+    job->sizes[job->count] = len;
+    job->count++;
+    return true;
+}
+
+/* POST /v1/txs: {"tx": "<hex>"} or {"txs": ["<hex>", ...]}, hex of the canonical
+ * encoding of each signed transaction (docs/formats.md). */
+static void handle_submit(gov_api *api, gov_http_reply *reply, const gov_http_request *request)
+{
+    const char *type = request->content_type;
+    if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
+        (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
+        gov_http_reply_error(reply, 415, "unsupported_media_type",
+                             "send the transactions as application/json");
+        return;
+    }
+    char wait[16];
+    bool wait_commit = false;
+    int rc = gov_http_query_get(request->query, "wait", wait, sizeof(wait));
+    if (rc == 0 && strcmp(wait, "commit") == 0) {
+        wait_commit = true;
+    } else if (rc != GOV_ENOENT) {
+        gov_http_reply_error(reply, 400, "bad_parameter", "wait must be \"commit\" when given");
+        return;
+    }
+    json_error_t error;
+    json_t *body =
+        json_loadb((const char *)request->body, request->body_len, JSON_REJECT_DUPLICATES, &error);
+    if (body == NULL || !json_is_object(body)) {
+        char message[200];
+        snprintf(message, sizeof(message), "the body is not a JSON object: %s",
+                 body == NULL ? error.text : "another JSON value");
+        json_decref(body);
+        gov_http_reply_error(reply, 400, "bad_json", message);
+        return;
+    }
+    json_t *one = json_object_get(body, "tx");
+    json_t *many = json_object_get(body, "txs");
+    json_t *list = NULL;
+    if ((one == NULL) == (many == NULL) || json_object_size(body) != 1) {
+        json_decref(body);
+        gov_http_reply_error(reply, 400, "bad_json",
+                             "the body must have exactly one member: \"tx\" or \"txs\"");
+        return;
+    }
+    if (one != NULL) {
+        list = json_array();
+        json_array_append(list, one);
+    } else if (json_is_array(many)) {
+        list = json_incref(many);
+    }
+    json_decref(body);
+    size_t count = list == NULL ? 0 : json_array_size(list);
+    if (list == NULL || count == 0 || count > SUBMIT_TXS_MAX) {
+        json_decref(list);
+        gov_http_reply_error(reply, 400, "bad_json",
+                             "\"txs\" must be an array of 1 to 1024 hex strings");
+        return;
+    }
+    submit_job *job = new_submit(api, (uint32_t)count);
+    if (job == NULL) {
+        json_decref(list);
+        gov_http_reply_error(reply, 503, "out_of_memory", "the node is out of memory");
+        return;
+    }
+    job->reply = reply;
+    job->wait = wait_commit;
+    api->submitted += count;
+    uint8_t *bytes = malloc(GOV_TX_BYTES_MAX);
+    for (size_t i = 0; i < count; i++) {
+        const char *hex = json_string_value(json_array_get(list, i));
+        size_t hex_len = hex == NULL ? 0 : strlen(hex);
+        char why[200], message[260];
+        if (bytes == NULL) {
+            snprintf(message, sizeof(message), "the node is out of memory");
+        } else if (hex == NULL || hex_len == 0 || hex_len % 2 != 0 ||
+                   hex_len / 2 > GOV_TX_BYTES_MAX || gov_hex_decode(hex, bytes, hex_len / 2) != 0) {
+            snprintf(message, sizeof(message),
+                     "transaction %zu is not a hex string of at most %d bytes", i,
+                     GOV_TX_BYTES_MAX);
+        } else if (!add_tx_bytes(job, bytes, hex_len / 2, why, sizeof(why))) {
+            snprintf(message, sizeof(message), "transaction %zu: %s", i, why);
+        } else {
+            continue;
+        }
+        free(bytes);
+        json_decref(list);
+        api->refused += count;
+        submit_job_free(job);
+        gov_http_reply_error(reply, 400, "bad_transaction", message);
+        return;
+    }
+    free(bytes);
+    json_decref(list);
+    job->work.data = job;
+    if (uv_queue_work(api->config.loop, &job->work, submit_work, submit_done) != 0) {
+        submit_job_free(job);
+        gov_http_reply_error(reply, 500, "internal_error", "could not start the checks");
+    }
+}
+
+bool gov_api_is_gossip(const uint8_t *bytes, size_t len)
+{
+    /* A two-element array whose first element is the integer 8. */
+    return len >= 3 && bytes[0] == 0x92 && bytes[1] == GOSSIP_TYPE;
+}
+
+void gov_api_gossip_received(gov_api *api, uint32_t from, const uint8_t *bytes, size_t len)
+{
+    if (api->closed) {
+        return;
+    }
+    gov_dec dec;
+    char why[160];
+    uint32_t count = 0;
+    uint64_t type = 0;
+    gov_dec_begin(&dec, bytes, len, GOV_MESSAGE_BYTES_MAX, 4 + GOSSIP_TXS_MAX, why, sizeof(why));
+    if (gov_dec_array(&dec, "gossip", 2) && gov_dec_uint(&dec, "type", GOSSIP_TYPE, &type)) {
+        gov_dec_array_max(&dec, "txs", GOSSIP_TXS_MAX, &count);
+    }
+    submit_job *job = gov_dec_ok(&dec) && count > 0 ? new_submit(api, count) : NULL;
+    for (uint32_t i = 0; job != NULL && i < count && gov_dec_ok(&dec); i++) {
+        uint8_t *tx = NULL;
+        size_t tx_len = 0;
+        if (gov_dec_bin(&dec, "tx", GOV_TX_BYTES_MAX, &tx, &tx_len)) {
+            char tx_why[160];
+            if (!add_tx_bytes(job, tx, tx_len, tx_why, sizeof(tx_why))) {
+                gov_dec_reject(&dec, GOV_EDECODE, "tx", "a transaction does not decode");
+            }
+        }
+        free(tx);
+    }
+    if (gov_dec_ok(&dec)) {
+        gov_dec_leave(&dec);
+        gov_dec_leave(&dec);
+    }
+    int rc = gov_dec_finish(&dec);
+    if (rc != 0 || job == NULL) {
+        gov_log(api->config.log, GOV_LOG_WARN, "gossip",
+                "bad transaction frame from validator %u: %s", from,
+                rc != 0 ? why : "empty or out of memory");
+        if (job != NULL) {
+            submit_job_free(job);
+        }
+        return;
+    }
+    job->from = from;
+    job->work.data = job;
+    if (uv_queue_work(api->config.loop, &job->work, submit_work, submit_done) != 0) {
+        submit_job_free(job);
+    }
+}
+
+/* Consensus events -------------------------------------------------------------------- */
+
+static void record_latency(gov_api *api, uint64_t ms)
+{
+    int bucket = 0;
+    while (bucket < LATENCY_BUCKETS && (double)ms > LATENCY_BOUNDS_MS[bucket]) {
+        bucket++;
+    }
+    api->latency_counts[bucket]++;
+    api->latency_sum_ms += (double)ms;
+    api->latency_count++;
+}
+
+void gov_api_committed(gov_api *api, const gov_block *block, const gov_hash *hash)
+{
+    if (api->waiters == NULL) {
+        return;
+    }
+    gov_suite suite = suite_of(api);
+    for (uint32_t t = 0; t < block->txs_count; t++) {
+        gov_hash id;
+        if (gov_tx_id(suite, &block->txs[t], &id) != 0) {
+            continue;
+        }
+        for (waiter *w = api->waiters, *next; w != NULL; w = next) {
+            next = w->next;
+            for (uint32_t i = 0; i < w->count; i++) {
+                if (gov_hash_equal(&w->ids[i], &id)) {
+                    json_t *result = json_array_get(w->results, i);
+                    json_object_set_new(result, "status", json_string("committed"));
+                    json_object_set_new(result, "height", gov_json_u64(block->header.height));
+                    json_object_set_new(result, "index", json_integer(t));
+                    json_object_set_new(result, "block_hash", gov_json_hash(hash));
+                    w->remaining--;
+                    if (w->remaining == 0) {
+                        record_latency(api, uv_now(api->config.loop) - w->started_ms);
+                        waiter_finish(w, 200);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+void gov_api_rejected(gov_api *api, const gov_hash *tx_id, gov_reject reason)
+{
+    for (waiter *w = api->waiters, *next; w != NULL; w = next) {
+        next = w->next;
+        for (uint32_t i = 0; i < w->count; i++) {
+            if (gov_hash_equal(&w->ids[i], tx_id)) {
+                json_t *result = json_array_get(w->results, i);
+                json_object_set_new(result, "status", json_string("rejected"));
+                json_object_set_new(result, "reason", json_string(gov_reject_code(reason)));
+                json_object_set_new(result, "message", json_string(gov_reject_message(reason)));
+                if (--w->remaining == 0) {
+                    waiter_finish(w, 422);
+                }
+                break;
+            }
+        }
+    }
+}
+
+/* Routing --------------------------------------------------------------------------------- */
+
+static void method_not_allowed(gov_http_reply *reply, const char *allow)
+{
+    gov_http_reply_header(reply, "Allow", allow);
+    gov_http_reply_error(reply, 405, "method_not_allowed", "this path does not take that method");
+}
+
+void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void *arg)
+{
+    gov_api *api = arg;
+    const char *path = request->path;
+    bool get = strcmp(request->method, "GET") == 0;
+    if (api->closed) {
+        gov_http_reply_error(reply, 503, "shutting_down", "the node is shutting down");
+        return;
+    }
+    if (strcmp(path, "/v1/txs") == 0) {
+        if (strcmp(request->method, "POST") != 0) {
+            method_not_allowed(reply, "POST");
+            return;
+        }
+        handle_submit(api, reply, request);
+        return;
+    }
+    if (!get) {
+        method_not_allowed(reply, "GET");
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0) {
+        gov_http_reply_json(reply, 200, json_pack("{s:s}", "status", "ok"));
+        return;
+    }
+    if (strcmp(path, "/v1/status") == 0) {
+        answer_status(api, reply);
+        return;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        answer_metrics(api, reply);
+        return;
+    }
+    if (strcmp(path, "/v1/departments") == 0) {
+        gov_http_reply_json(reply, 200, departments_json(gov_ledger_genesis(api->config.ledger)));
+        return;
+    }
+    if (strncmp(path, "/v1/txs/", 8) == 0) {
+        read_job *job = NULL;
+        if (!parse_hash(path + 8, &(gov_hash){0})) {
+            gov_http_reply_error(reply, 400, "bad_tx_id", "a transaction id is 64 hex digits");
+        } else if ((job = new_read(reply, READ_TX)) != NULL) {
+            parse_hash(path + 8, &job->hash);
+            start_read(api, reply, job);
+        }
+        return;
+    }
+    if (strncmp(path, "/v1/docs/", 9) == 0) {
+        gov_hash hash;
+        uint64_t height = 0;
+        bool at = false;
+        if (!parse_hash(path + 9, &hash)) {
+            gov_http_reply_error(reply, 400, "bad_doc_hash", "a document hash is 64 hex digits");
+            return;
+        }
+        if (!query_u64(reply, request->query, "at_height", &height, &at)) {
+            return;
+        }
+        read_job *job = new_read(reply, READ_DOC);
+        if (job != NULL) {
+            job->hash = hash;
+            job->height = height;
+            job->at_height = at;
+            start_read(api, reply, job);
+        }
+        return;
+    }
+    if (strncmp(path, "/v1/blocks/", 11) == 0) {
+        uint64_t height = 0;
+        if (!parse_u64(path + 11, &height)) {
+            gov_http_reply_error(reply, 400, "bad_height", "a height is a whole number");
+            return;
+        }
+        read_job *job = new_read(reply, READ_BLOCK);
+        if (job != NULL) {
+            job->height = height;
+            start_read(api, reply, job);
+        }
+        return;
+    }
+    if (strcmp(path, "/v1/blocks") == 0) {
+        uint64_t from = 1, limit = 20;
+        bool present = false;
+        if (!query_u64(reply, request->query, "from", &from, &present) ||
+            !query_u64(reply, request->query, "limit", &limit, &present)) {
+            return;
+        }
+        if (limit == 0 || limit > BLOCKS_PAGE_MAX) {
+            gov_http_reply_error(reply, 400, "bad_parameter", "limit must be 1 to 100");
+            return;
+        }
+        read_job *job = new_read(reply, READ_BLOCKS);
+        if (job != NULL) {
+            job->height = from;
+            job->limit = limit;
+            start_read(api, reply, job);
+        }
+        return;
+    }
+    gov_http_reply_error(reply, 404, "not_found", "no such endpoint");
+}
+
+/* Life ----------------------------------------------------------------------------------- */
+
+gov_api *gov_api_new(const gov_api_config *config)
+{
+    gov_api *api = calloc(1, sizeof(*api));
+    if (api != NULL) {
+        api->config = *config;
+        if (api->config.wait_timeout_ms == 0) {
+            api->config.wait_timeout_ms = 30000;
+        }
+    }
+    return api;
+}
+
+void gov_api_close(gov_api *api)
+{
+    api->closed = true;
+    while (api->waiters != NULL) {
+        waiter_finish(api->waiters, 503);
+    }
+}
+
+void gov_api_free(gov_api *api)
+{
+    if (api == NULL) {
+        return;
+    }
+    free(api);
+}
