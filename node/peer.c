@@ -816,8 +816,10 @@ static void connect_cb(uv_connect_t *req, int status)
     }
     if (status < 0) {
         c->net->stats.dial_failures++;
-        net_log(c->net, GOV_PEER_LOG_DEBUG, "validator %u (%s): connect failed: %s", c->peer,
-                c->remote, uv_strerror(status));
+        /* The first failure after a stable link is news; the retries that follow are not. */
+        net_log(c->net,
+                c->net->slots[c->peer].attempts == 0 ? GOV_PEER_LOG_WARN : GOV_PEER_LOG_DEBUG,
+                "validator %u (%s): connect failed: %s", c->peer, c->remote, uv_strerror(status));
         conn_close(c);
         return;
     }
