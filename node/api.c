@@ -378,8 +378,22 @@ static json_t *departments_json(const gov_genesis *genesis)
                               json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name,
                                         "roles", roles, "issues", issues, "keys", keys));
     }
-    return json_pack("{s:o, s:s, s:o}", "chain_id", gov_json_hash(&genesis->hash), "suite",
-                     gov_suite_name(genesis->suite), "departments", list);
+    json_t *types = json_array();
+    for (uint32_t i = 0; types != NULL && i < genesis->doc_types_count; i++) {
+        const gov_genesis_doc_type *t = &genesis->doc_types[i];
+        json_t *recognisers = json_array();
+        for (uint32_t r = 0; r < t->recognisers_count; r++) {
+            json_array_append_new(recognisers,
+                                  json_string(genesis->departments[t->recognisers[r]].id));
+        }
+        json_array_append_new(types, json_pack("{s:s, s:s, s:o, s:I}", "id", t->id, "class",
+                                               gov_doc_class_name(t->doc_class), "recognised_by",
+                                               recognisers, "endorsements_required",
+                                               (json_int_t)t->endorsements_required));
+    }
+    return json_pack("{s:o, s:s, s:s, s:o, s:o}", "chain_id", gov_json_hash(&genesis->hash),
+                     "chain_name", genesis->chain_name, "suite", gov_suite_name(genesis->suite),
+                     "departments", list, "doc_types", types);
 }
 
 static void answer_status(gov_api *api, gov_http_reply *reply)

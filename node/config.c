@@ -137,9 +137,8 @@ static bool set_value(gov_node_config *config, const key_spec *key, const char *
         return true;
     case KIND_PATH: {
         char path[GOV_CONFIG_PATH_MAX];
-        int written = value[0] == '/'
-                          ? snprintf(path, sizeof(path), "%s", value)
-                          : snprintf(path, sizeof(path), "%s/%s", config->home, value);
+        int written = value[0] == '/' ? snprintf(path, sizeof(path), "%s", value)
+                                      : snprintf(path, sizeof(path), "%s/%s", config->home, value);
         if (value[0] == '\0' || written < 0 || written >= GOV_CONFIG_PATH_MAX) {
             snprintf(error, error_len, "%s.%s: the path is empty or too long", key->section,
                      key->name);

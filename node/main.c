@@ -21,6 +21,8 @@ typedef struct {
 static const command commands[] = {
     {"keygen", gov_cmd_keygen, "create a signing key file and print its public key"},
     {"genesis", gov_cmd_genesis, "check a genesis file and print its hash (the chain id)"},
+    {"localnet", gov_cmd_localnet, "run a demonstration network of departments on this machine"},
+    {"node", gov_cmd_node, "run a department's node (consensus, ledger, HTTP API)"},
     {"replay", gov_cmd_replay, "rebuild a ledger from a data directory, re-verifying all"},
     {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
 };
