@@ -38,7 +38,7 @@ typedef struct waiter {
     struct waiter *prev, *next;
     gov_api *api;
     gov_http_reply *reply;
-    uint32_t count, remaining;
+    uint32_t count, remaining, rejected;
     gov_hash *ids;
     json_t *results; /* array, one object per transaction */
     uint64_t started_ms;
@@ -579,7 +579,8 @@ static void waiter_finish(waiter *w, int status)
         gov_http_reply_error(w->reply, status, "shutting_down",
                              "the node is shutting down; ask GET /v1/txs/{id} later");
     } else if (w->reply != NULL) {
-        json_t *body = json_pack("{s:O, s:b}", "txs", w->results, "committed", w->remaining == 0);
+        json_t *body = json_pack("{s:O, s:b}", "txs", w->results, "committed",
+                                 w->remaining == 0 && w->rejected == 0);
         gov_http_reply_json(w->reply, status, body);
     }
     w->reply = NULL;
@@ -658,11 +659,60 @@ static int gossip_encode(const submit_job *job, gov_buf *out)
     return ok ? 0 : GOV_ENOMEM;
 }
 
-/* On the loop: the mempool checks, then all or nothing. */
+/* In the lane: would the ledger apply these transactions now, in this order? A
+ * transaction the ledger would refuse (a revoked document, a department that is not
+ * the issuer, a duplicate document) is refused here with the same reason, instead of
+ * sitting in every mempool waiting for a block that will never take it. */
+static void execute_work(void *arg)
+{
+    submit_job *job = arg;
+    gov_reject *verdicts = calloc(job->count, sizeof(*verdicts));
+    if (verdicts == NULL) {
+        submit_fail(job, 503, "out_of_memory", "the node is out of memory");
+        return;
+    }
+    gov_block block;
+    uint32_t included = 0;
+    char why[200];
+    int rc = gov_ledger_build(job->api->config.ledger, wall_ms(), 0, job->txs, job->count, verdicts,
+                              &block, &included, why, sizeof(why));
+    if (rc != 0) {
+        submit_fail(job, 500, "ledger_error", "%s", why);
+    } else {
+        gov_block_clear(&block);
+        for (uint32_t i = 0; i < job->count; i++) {
+            if (verdicts[i] != GOV_REJECT_NONE) {
+                submit_fail(job, 422, gov_reject_code(verdicts[i]), "transaction %u: %s", i,
+                            gov_reject_message(verdicts[i]));
+                break;
+            }
+        }
+    }
+    free(verdicts);
+}
+
+static void admit(submit_job *job);
+
+static void execute_done(void *arg)
+{
+    admit(arg);
+}
+
+/* On the loop, after the stateless checks: the stateful one goes into the lane. */
 static void submit_done(uv_work_t *work, int status)
 {
     (void)status;
     submit_job *job = work->data;
+    if (job->error_code == NULL && job->api->config.lane != NULL && !job->api->closed &&
+        gov_lane_submit(job->api->config.lane, execute_work, execute_done, job) == 0) {
+        return;
+    }
+    admit(job);
+}
+
+/* On the loop: the mempool checks, then all or nothing. */
+static void admit(submit_job *job)
+{
     gov_api *api = job->api;
     gov_mempool *pool = api->config.mempool;
     if (job->error_code == NULL) {
@@ -955,7 +1005,7 @@ void gov_api_committed(gov_api *api, const gov_block *block, const gov_hash *has
                     w->remaining--;
                     if (w->remaining == 0) {
                         record_latency(api, uv_now(api->config.loop) - w->started_ms);
-                        waiter_finish(w, 200);
+                        waiter_finish(w, w->rejected == 0 ? 200 : 422);
                     }
                     break;
                 }
@@ -974,6 +1024,7 @@ void gov_api_rejected(gov_api *api, const gov_hash *tx_id, gov_reject reason)
                 json_object_set_new(result, "status", json_string("rejected"));
                 json_object_set_new(result, "reason", json_string(gov_reject_code(reason)));
                 json_object_set_new(result, "message", json_string(gov_reject_message(reason)));
+                w->rejected++;
                 if (--w->remaining == 0) {
                     waiter_finish(w, 422);
                 }

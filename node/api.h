@@ -32,6 +32,7 @@
 #include "govchain/ledger.h"
 #include "govchain/rules.h"
 #include "node/http.h"
+#include "node/lane.h"
 #include "node/log.h"
 #include "node/mempool.h"
 
@@ -42,6 +43,7 @@ typedef struct {
     gov_ledger *ledger;
     pthread_rwlock_t *ledger_lock;
     gov_mempool *mempool;
+    gov_lane *lane; /* where a submission's execution check runs, beside consensus work */
     gov_logger *log;
     /* The mempool gained transactions (tell consensus). */
     void (*mempool_changed_cb)(void *arg);

@@ -23,6 +23,8 @@ int gov_cmd_replay(int argc, char **argv);
 int gov_cmd_bench(int argc, char **argv);
 int gov_cmd_node(int argc, char **argv);
 int gov_cmd_localnet(int argc, char **argv);
+int gov_cmd_submit(int argc, char **argv);
+int gov_cmd_status(int argc, char **argv);
 
 /* Prints "govchain <command>: <message>" and "Try 'govchain <command> --help'." to
  * stderr and returns GOV_EXIT_USAGE. */

@@ -62,6 +62,7 @@ typedef struct {
 
 typedef struct {
     gov_driver *driver;
+    bool prune; /* only to find what the ledger would refuse, not to propose */
     uint64_t height;
     uint32_t count;
     gov_tx *candidates;
@@ -257,7 +258,7 @@ static void batch_work(void *arg)
 }
 
 static void start_validate(gov_driver *driver, batch *b);
-static void start_build(gov_driver *driver, const gov_pbft_build *build);
+static void start_build(gov_driver *driver, const gov_pbft_build *build, bool prune);
 
 /* On the loop, after batch_work (or instead of it, for a batch with no lane work). */
 static void batch_done(void *arg)
@@ -286,10 +287,18 @@ static void batch_done(void *arg)
         start_validate(driver, b);
     }
     if (b->build.requested && !driver->stopping) {
-        start_build(driver, &b->build);
+        start_build(driver, &b->build, false);
     }
     bool committed = b->commits_count > 0;
     batch_free(b);
+    if (committed && !driver->stopping && gov_mempool_count(driver->config.mempool) > 0) {
+        /* What the mempool still holds may have become invalid with this block (a
+         * document revoked, a duplicate): find out as a primary would, so that a backup
+         * does not wait on transactions no primary will ever propose and change views
+         * for nothing. */
+        gov_pbft_build prune = {.requested = true, .height = gov_pbft_height(driver->replica) + 1};
+        start_build(driver, &prune, true);
+    }
     if (committed && !driver->stopping) {
         /* The committed callbacks took transactions out of the mempool. */
         gov_pbft_set_pending(driver->replica, gov_mempool_count(driver->config.mempool) > 0,
@@ -403,7 +412,7 @@ static void build_work(void *arg)
     if (job->rc != 0) {
         return;
     }
-    if (job->included > 0) {
+    if (job->included > 0 && !job->prune) {
         job->rc = gov_block_encode(&block, &job->bytes);
         if (job->rc == 0) {
             job->rc = gov_block_hash(gov_ledger_genesis(driver->config.ledger)->suite,
@@ -429,7 +438,11 @@ static void build_done(void *arg)
         gov_log(driver->config.log, GOV_LOG_ERROR, "build", "building block %llu failed: %s",
                 (unsigned long long)job->height, job->why);
     }
-    if (!driver->stopping) {
+    if (!driver->stopping && job->prune) {
+        gov_pbft_set_pending(driver->replica, gov_mempool_count(driver->config.mempool) > 0,
+                             uv_now(driver->config.loop));
+        drive(driver);
+    } else if (!driver->stopping) {
         bool built = job->rc == 0 && job->included > 0;
         gov_pbft_built(driver->replica, job->height, &job->digest, built ? job->bytes.data : NULL,
                        built ? job->bytes.len : 0, uv_now(driver->config.loop));
@@ -443,7 +456,7 @@ static void build_done(void *arg)
     maybe_stopped(driver);
 }
 
-static void start_build(gov_driver *driver, const gov_pbft_build *build)
+static void start_build(gov_driver *driver, const gov_pbft_build *build, bool prune)
 {
     const gov_genesis *genesis = gov_ledger_genesis(driver->config.ledger);
     uint32_t room = genesis->consensus.block_txs_max;
@@ -464,6 +477,7 @@ static void start_build(gov_driver *driver, const gov_pbft_build *build)
         return;
     }
     job->driver = driver;
+    job->prune = prune;
     job->height = build->height;
     gov_buf_init(&job->bytes);
     uint32_t count = gov_mempool_batch(driver->config.mempool, room,

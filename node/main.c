@@ -23,6 +23,8 @@ static const command commands[] = {
     {"genesis", gov_cmd_genesis, "check a genesis file and print its hash (the chain id)"},
     {"localnet", gov_cmd_localnet, "run a demonstration network of departments on this machine"},
     {"node", gov_cmd_node, "run a department's node (consensus, ledger, HTTP API)"},
+    {"submit", gov_cmd_submit, "sign a record (issue, endorse, revoke) and submit it to a node"},
+    {"status", gov_cmd_status, "ask a node for a document's status, by file or hash"},
     {"replay", gov_cmd_replay, "rebuild a ledger from a data directory, re-verifying all"},
     {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
 };

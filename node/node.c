@@ -318,6 +318,7 @@ static int start_services(node *n, char *why, size_t why_len)
         .ledger = n->ledger,
         .ledger_lock = &n->ledger_lock,
         .mempool = n->mempool,
+        .lane = n->lane,
         .log = &n->log,
         .mempool_changed_cb = on_mempool_changed,
         .broadcast_cb = broadcast_gossip,
