@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "govchain/error.h"
+#include "govchain/genesis.h"
+#include "govchain/limits.h"
+#include "node/file.h"
 
 int gov_client_url(const char *text, char *out, size_t out_len, char *why, size_t why_len)
 {
@@ -92,19 +95,47 @@ int gov_client_file_hash(gov_suite suite, const char *path, gov_hash *out, char 
     return rc;
 }
 
-int gov_client_submit(const char *node_url, const gov_tx *tx, bool wait, gov_http_response *out,
-                      char *why, size_t why_len)
+int gov_client_chain_from_genesis(const char *genesis_path, gov_hash *chain_id, gov_suite *suite,
+                                  json_t **departments, char *why, size_t why_len)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = gov_file_read(genesis_path, GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why, why_len);
+    if (rc != 0) {
+        return rc;
+    }
+    gov_genesis *genesis = NULL;
+    char inner[200];
+    rc = gov_genesis_parse(text, len, &genesis, inner, sizeof(inner));
+    free(text);
+    if (rc != 0) {
+        return gov_fail(why, why_len, rc, "%s: %s", genesis_path, inner);
+    }
+    *chain_id = genesis->hash;
+    *suite = genesis->suite;
+    json_t *types = json_array();
+    for (uint32_t i = 0; types != NULL && i < genesis->doc_types_count; i++) {
+        json_array_append_new(types,
+                              json_pack("{s:s, s:s}", "id", genesis->doc_types[i].id, "class",
+                                        gov_doc_class_name(genesis->doc_types[i].doc_class)));
+    }
+    gov_genesis_free(genesis);
+    *departments = json_pack("{s:o}", "doc_types", types);
+    return *departments == NULL ? gov_fail(why, why_len, GOV_ENOMEM, "out of memory") : 0;
+}
+
+char *gov_client_tx_body(const gov_tx *tx)
 {
     gov_buf encoded;
     gov_buf_init(&encoded);
     if (gov_tx_encode(tx, &encoded) != 0) {
         gov_buf_free(&encoded);
-        return gov_fail(why, why_len, GOV_EINVAL, "the transaction does not encode");
+        return NULL;
     }
     char *hex = malloc(2 * encoded.len + 1);
     if (hex == NULL) {
         gov_buf_free(&encoded);
-        return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
+        return NULL;
     }
     gov_hex_encode(encoded.data, encoded.len, hex);
     gov_buf_free(&encoded);
@@ -112,6 +143,13 @@ int gov_client_submit(const char *node_url, const gov_tx *tx, bool wait, gov_htt
     free(hex);
     char *text = body == NULL ? NULL : json_dumps(body, JSON_COMPACT);
     json_decref(body);
+    return text;
+}
+
+int gov_client_submit(const char *node_url, const gov_tx *tx, bool wait, gov_http_response *out,
+                      char *why, size_t why_len)
+{
+    char *text = gov_client_tx_body(tx);
     if (text == NULL) {
         return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
     }

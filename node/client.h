@@ -21,6 +21,14 @@ enum { GOV_CLIENT_TIMEOUT_MS = 60000 };
 int gov_client_chain(const char *node_url, gov_hash *chain_id, gov_suite *suite,
                      json_t **departments, char *why, size_t why_len);
 
+/* The same from a genesis file: chain id, suite, and *departments in the shape of the
+ * node's /v1/departments answer (doc_types with their classes). */
+int gov_client_chain_from_genesis(const char *genesis_path, gov_hash *chain_id, gov_suite *suite,
+                                  json_t **departments, char *why, size_t why_len);
+
+/* {"tx":"<hex>"}, the body POST /v1/txs takes; NULL when out of memory. Free with free. */
+char *gov_client_tx_body(const gov_tx *tx);
+
 /* The document hash of a file: the suite's hash of its bytes, read in pieces. */
 int gov_client_file_hash(gov_suite suite, const char *path, gov_hash *out, char *why,
                          size_t why_len);

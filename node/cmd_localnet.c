@@ -46,6 +46,8 @@ static const char usage[] =
     "  --suite S        p256-sha256 (default) or sm2-sm3, for a new network\n"
     "  --base-port P    node i listens on P+i for peers and P+1000+i for its API\n"
     "                   (default: 7100)\n"
+    "  --init           create the network's files and exit without starting it\n"
+    "                   (then run each node with `govchain node --home DIR/node<i>`)\n"
     "  --help           this text\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -285,10 +287,15 @@ static void stop_nodes(pid_t *pids, uint32_t count)
 int gov_cmd_localnet(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"dir", required_argument, NULL, 'd'},   {"nodes", required_argument, NULL, 'n'},
-        {"suite", required_argument, NULL, 's'}, {"base-port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"dir", required_argument, NULL, 'd'},
+        {"nodes", required_argument, NULL, 'n'},
+        {"suite", required_argument, NULL, 's'},
+        {"base-port", required_argument, NULL, 'p'},
+        {"init", no_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
+    bool init_only = false;
     const char *dir = "localnet";
     unsigned long nodes = 4, base_port = 7100;
     gov_suite suite = GOV_SUITE_P256_SHA256;
@@ -317,6 +324,9 @@ int gov_cmd_localnet(int argc, char **argv)
                 return gov_cli_usage_error(COMMAND, "--base-port must be 1024 to 64000");
             }
             break;
+        case 'i':
+            init_only = true;
+            break;
         case 'h':
             fputs(usage, stdout);
             return GOV_EXIT_OK;
@@ -328,6 +338,18 @@ int gov_cmd_localnet(int argc, char **argv)
         return gov_cli_usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
     }
     char why[400], path[PATH_LEN];
+    if (init_only) {
+        snprintf(path, sizeof(path), "%s/genesis.json", dir);
+        if (access(path, F_OK) == 0) {
+            return gov_cli_failure(COMMAND, "%s already holds a network", dir);
+        }
+        if (create_network(dir, (uint32_t)nodes, suite, (unsigned)base_port, why, sizeof(why)) !=
+            0) {
+            return gov_cli_failure(COMMAND, "%s", why);
+        }
+        printf("Created a %lu-department network in %s/\n", nodes, dir);
+        return GOV_EXIT_OK;
+    }
     snprintf(path, sizeof(path), "%s/genesis.json", dir);
     bool created = access(path, F_OK) != 0;
     if (created) {

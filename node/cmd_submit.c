@@ -27,7 +27,8 @@ static const char submit_usage[] =
     "                               (--file PATH | --doc-hash HEX) [--reason TEXT] [--wait]\n"
     "\n"
     "Signs a transaction with the department's key and submits it to the node. The chain\n"
-    "id, the suite and the document type's class come from the node's /v1/departments.\n"
+    "id, the suite and the document type's class come from the node's /v1/departments,\n"
+    "or from a genesis file (--genesis), which also allows signing offline (--print).\n"
     "A document is named by its file (hashed here; the file is not sent) or by its hash.\n"
     "Prints the node's answer as JSON; exit 0 when the node accepted the transaction\n"
     "(with --wait: when it was committed), 1 otherwise.\n"
@@ -39,7 +40,10 @@ static const char submit_usage[] =
     "  --subject-ref HEX   issue: the salted hash of the holder's identifier (32 bytes)\n"
     "  --valid-from MS, --valid-until MS   issue: validity, ms since the epoch\n"
     "                      (defaults: now, and no expiry)\n"
-    "  --wait              wait until the transaction is in a committed block\n";
+    "  --wait              wait until the transaction is in a committed block\n"
+    "  --genesis FILE      take the chain id, suite and classes from this genesis\n"
+    "  --print             print the signed request body ({\"tx\": hex}) instead of\n"
+    "                      submitting it (with --genesis, no node is needed)\n";
 
 static const char status_usage[] =
     "Usage: govchain status --node URL (--file PATH | --doc-hash HEX) [--at-height H]\n"
@@ -54,7 +58,8 @@ typedef struct {
     const char *meta[GOV_METADATA_ENTRIES_MAX];
     uint32_t meta_count;
     uint64_t valid_from, valid_until, key_index;
-    bool has_valid_from, wait;
+    bool has_valid_from, wait, print;
+    const char *genesis;
 } submit_args;
 
 static bool parse_u64_arg(const char *text, uint64_t *out)
@@ -212,6 +217,8 @@ int gov_cmd_submit(int argc, char **argv)
         {"note", required_argument, NULL, 'N'},
         {"reason", required_argument, NULL, 'R'},
         {"wait", no_argument, NULL, 'w'},
+        {"genesis", required_argument, NULL, 'g'},
+        {"print", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -289,6 +296,12 @@ int gov_cmd_submit(int argc, char **argv)
         case 'w':
             a.wait = true;
             break;
+        case 'g':
+            a.genesis = optarg;
+            break;
+        case 'p':
+            a.print = true;
+            break;
         case 'h':
             fputs(submit_usage, stdout);
             return GOV_EXIT_OK;
@@ -299,20 +312,28 @@ int gov_cmd_submit(int argc, char **argv)
     if (optind < argc - 1) {
         return gov_cli_usage_error(command, "unexpected argument '%s'", argv[optind + 1]);
     }
-    if (a.node == NULL || a.key == NULL || a.department == NULL) {
-        return gov_cli_usage_error(command, "--node, --key and --department are required");
+    if ((a.node == NULL && !(a.print && a.genesis != NULL)) || a.key == NULL ||
+        a.department == NULL) {
+        return gov_cli_usage_error(command,
+                                   "--node (or --genesis with --print), --key and --department "
+                                   "are required");
     }
     if (strlen(a.department) > GOV_ID_LEN_MAX) {
         return gov_cli_usage_error(command, "--department is longer than %d characters",
                                    GOV_ID_LEN_MAX);
     }
-    char url[1024], why[400];
-    if (gov_client_url(a.node, url, sizeof(url), why, sizeof(why)) != 0) {
+    char url[1024] = "", why[400];
+    if (a.node != NULL && gov_client_url(a.node, url, sizeof(url), why, sizeof(why)) != 0) {
         return gov_cli_usage_error(command, "%s", why);
     }
     gov_suite suite;
     json_t *departments = NULL;
-    if (gov_client_chain(url, &tx.chain_id, &suite, &departments, why, sizeof(why)) != 0) {
+    int chain_rc =
+        a.genesis != NULL
+            ? gov_client_chain_from_genesis(a.genesis, &tx.chain_id, &suite, &departments, why,
+                                            sizeof(why))
+            : gov_client_chain(url, &tx.chain_id, &suite, &departments, why, sizeof(why));
+    if (chain_rc != 0) {
         return gov_cli_failure(command, "%s", why);
     }
     gov_private_key *key = NULL;
@@ -336,6 +357,16 @@ int gov_cmd_submit(int argc, char **argv)
     if (exit_code != 0) {
         gov_tx_clear(&tx);
         return exit_code;
+    }
+    if (a.print) {
+        char *body = gov_client_tx_body(&tx);
+        gov_tx_clear(&tx);
+        if (body == NULL) {
+            return gov_cli_failure(command, "out of memory");
+        }
+        printf("%s\n", body);
+        free(body);
+        return GOV_EXIT_OK;
     }
     gov_http_response response;
     rc = gov_client_submit(url, &tx, a.wait, &response, why, sizeof(why));

@@ -7,7 +7,7 @@ set -eu
 packages="
   build-essential cmake pkgconf git ca-certificates
   libssl-dev openssl libleveldb-dev libsnappy-dev libuv1-dev libmsgpack-dev libjansson-dev
-  libinih-dev libcmocka-dev node-llhttp
+  libinih-dev libcmocka-dev node-llhttp curl
   clang libclang-rt-14-dev
 "
 
