@@ -1,6 +1,8 @@
 # govchain: the two commands of the README, and the pieces they are made of.
 #
-#   make demo    install what is missing, build, and run the demo
+#   make demo    install what is missing, build, and run a four-department network
+#                (govchain localnet; Ctrl-C stops it)
+#   make tour    the command-line tour of keys, genesis and signature speed
 #   make check   install what is missing, build, and run the whole test suite:
 #                the tests with -Werror, again under AddressSanitizer and
 #                UndefinedBehaviorSanitizer, and the fuzz targets with libFuzzer
@@ -12,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 CTEST = ctest --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all deps build demo check test test-asan test-fuzz fuzz fuzz-corpus clean
+.PHONY: all deps build demo tour check test test-asan test-fuzz fuzz fuzz-corpus clean
 
 all: build
 
@@ -24,6 +26,9 @@ build: deps
 	cmake --build build -j $(JOBS)
 
 demo: build
+	build/govchain localnet --dir localnet
+
+tour: build
 	./scripts/tour.sh build/govchain
 
 test: build
