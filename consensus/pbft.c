@@ -151,38 +151,39 @@ static bool is_primary(const gov_pbft *r)
     return primary_of(r, r->view) == r->config.self;
 }
 
+static void add_event(gov_pbft *r, gov_pbft_event_kind kind, uint32_t peer, const char *fmt,
+                      va_list args)
+{
+    if (r->ready.events_count >= GOV_PBFT_READY_EVENTS_MAX) {
+        return; /* counted in the stats only */
+    }
+    gov_pbft_event *e = &r->ready.events[r->ready.events_count++];
+    e->kind = kind;
+    e->peer = peer;
+    vsnprintf(e->text, sizeof(e->text), fmt, args);
+}
+
 static void event(gov_pbft *r, gov_pbft_event_kind kind, uint32_t peer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void event(gov_pbft *r, gov_pbft_event_kind kind, uint32_t peer, const char *fmt, ...)
 {
-    if (r->ready.events_count >= GOV_PBFT_READY_EVENTS_MAX) {
-        return;
-    }
-    gov_pbft_event *e = &r->ready.events[r->ready.events_count++];
-    e->kind = kind;
-    e->peer = peer;
     va_list args;
     va_start(args, fmt);
-    vsnprintf(e->text, sizeof(e->text), fmt, args);
+    add_event(r, kind, peer, fmt, args);
     va_end(args);
 }
 
+/* An input refused: counted, and described in the ready. */
 static void drop(gov_pbft *r, uint32_t peer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void drop(gov_pbft *r, uint32_t peer, const char *fmt, ...)
 {
     r->stats.dropped++;
-    if (r->ready.events_count >= GOV_PBFT_READY_EVENTS_MAX) {
-        return;
-    }
-    gov_pbft_event *e = &r->ready.events[r->ready.events_count++];
-    e->kind = GOV_PBFT_EVENT_DROPPED;
-    e->peer = peer;
     va_list args;
     va_start(args, fmt);
-    vsnprintf(e->text, sizeof(e->text), fmt, args);
+    add_event(r, GOV_PBFT_EVENT_DROPPED, peer, fmt, args);
     va_end(args);
 }
 

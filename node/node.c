@@ -208,45 +208,56 @@ static void on_mempool_changed(void *arg)
     }
 }
 
+/* What /v1/status and /metrics report of consensus and the peer links. */
+typedef struct {
+    gov_peer_stats peers;
+    gov_pbft_stats consensus;
+    uint64_t view, height;
+    bool view_active;
+} node_counters;
+
+static void read_counters(const node *n, node_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (n->peers != NULL) {
+        gov_peer_stats_get(n->peers, &out->peers);
+    }
+    const gov_pbft *replica = n->driver != NULL ? gov_driver_replica(n->driver) : NULL;
+    if (replica != NULL) {
+        out->consensus = *gov_pbft_stats_get(replica);
+        out->view = gov_pbft_view(replica);
+        out->height = gov_pbft_height(replica);
+        out->view_active = gov_pbft_view_active(replica);
+    }
+}
+
 static void add_status(void *arg, json_t *status)
 {
     node *n = arg;
-    gov_peer_stats peers;
-    memset(&peers, 0, sizeof(peers));
-    if (n->peers != NULL) {
-        gov_peer_stats_get(n->peers, &peers);
-    }
-    const gov_pbft *replica = n->driver != NULL ? gov_driver_replica(n->driver) : NULL;
-    const gov_pbft_stats *stats = replica != NULL ? gov_pbft_stats_get(replica) : NULL;
+    node_counters c;
+    read_counters(n, &c);
     json_object_set_new(
         status, "node",
         json_string(
             n->genesis->departments[n->genesis->validators[n->config.validator].department].id));
     json_object_set_new(status, "role", json_string("validator"));
     json_object_set_new(status, "validator", json_integer(n->config.validator));
-    json_object_set_new(
-        status, "consensus",
-        json_pack("{s:I, s:b, s:I, s:I, s:I}", "view",
-                  (json_int_t)(replica != NULL ? gov_pbft_view(replica) : 0), "view_active",
-                  replica != NULL && gov_pbft_view_active(replica), "view_changes",
-                  (json_int_t)(stats != NULL ? stats->view_changes : 0), "equivocations",
-                  (json_int_t)(stats != NULL ? stats->equivocations : 0), "consensus_height",
-                  (json_int_t)(replica != NULL ? gov_pbft_height(replica) : 0)));
+    json_object_set_new(status, "consensus",
+                        json_pack("{s:I, s:b, s:I, s:I, s:I}", "view", (json_int_t)c.view,
+                                  "view_active", c.view_active, "view_changes",
+                                  (json_int_t)c.consensus.view_changes, "equivocations",
+                                  (json_int_t)c.consensus.equivocations, "consensus_height",
+                                  (json_int_t)c.height));
     json_object_set_new(status, "peers",
-                        json_pack("{s:I, s:I}", "connected", (json_int_t)peers.peers_connected,
+                        json_pack("{s:I, s:I}", "connected", (json_int_t)c.peers.peers_connected,
                                   "validators", (json_int_t)n->genesis->validators_count));
 }
 
 static void add_metrics(void *arg, gov_buf *out)
 {
     node *n = arg;
-    gov_peer_stats peers;
-    memset(&peers, 0, sizeof(peers));
-    if (n->peers != NULL) {
-        gov_peer_stats_get(n->peers, &peers);
-    }
-    const gov_pbft *replica = n->driver != NULL ? gov_driver_replica(n->driver) : NULL;
-    const gov_pbft_stats *stats = replica != NULL ? gov_pbft_stats_get(replica) : NULL;
+    node_counters c;
+    read_counters(n, &c);
     char text[1024];
     int len = snprintf(
         text, sizeof(text),
@@ -259,11 +270,10 @@ static void add_metrics(void *arg, gov_buf *out)
         "# TYPE govchain_peer_frames_dropped_total counter\n"
         "govchain_peer_frames_dropped_total %llu\n"
         "# TYPE govchain_blocks_committed_total counter\ngovchain_blocks_committed_total %llu\n",
-        (unsigned long long)(replica != NULL ? gov_pbft_view(replica) : 0),
-        (unsigned long long)(stats != NULL ? stats->view_changes : 0),
-        (unsigned long long)(stats != NULL ? stats->equivocations : 0), peers.peers_connected,
-        (unsigned long long)(stats != NULL ? stats->dropped : 0),
-        (unsigned long long)peers.frames_dropped, (unsigned long long)n->commits);
+        (unsigned long long)c.view, (unsigned long long)c.consensus.view_changes,
+        (unsigned long long)c.consensus.equivocations, c.peers.peers_connected,
+        (unsigned long long)c.consensus.dropped, (unsigned long long)c.peers.frames_dropped,
+        (unsigned long long)n->commits);
     gov_buf_append(out, text, (size_t)len);
 }
 
