@@ -154,9 +154,18 @@ expect_post "an invalid signature" 422 bad_signature "$work/forged.json"
     --subject-ref "$(printf '%064d' 2)" >"$work/otherchain.json"
 expect_post "a transaction for another chain" 422 wrong_chain "$work/otherchain.json"
 
+# All or nothing: a request whose second transaction is forged keeps neither.
+"$govchain" submit issue --genesis "$net/genesis.json" --print --key "$net/keys/market-regulation.pem" \
+    --department market-regulation --file "$(new_file second)" --type business-licence \
+    --subject-ref "$(printf '%064d' 3)" |
+    sed 's/\(.\)"}$/\1X"}/; s/0X"}$/1"}/; s/[1-9a-f]X"}$/0"}/' >"$work/forged2.json"
+good_hex=$(sed 's/^{"tx":"\([0-9a-f]*\)"}$/\1/' "$work/good.json")
+forged_hex=$(sed 's/^{"tx":"\([0-9a-f]*\)"}$/\1/' "$work/forged2.json")
+printf '{"txs":["%s","%s"]}' "$good_hex" "$forged_hex" >"$work/mixed.json"
+expect_post "a request with one forged transaction of two" 422 bad_signature "$work/mixed.json"
 got=$(post "$work/good.json" application/json)
 checks=$((checks + 1))
-case "$got" in 202*) ;; *) fail "the good transaction is accepted: $got" ;; esac
+case "$got" in 202*) ;; *) fail "the good transaction is accepted (and was not kept before): $got" ;; esac
 expect_post "the same transaction again" 409 duplicate_tx "$work/good.json"
 check "the network still commits after bad requests" submit_issue 3 "$(new_file after-bad)"
 
