@@ -1212,8 +1212,19 @@ static void feed(connection *c, const char *data, size_t len)
     GOV_ASSERT(!c->feeding);
     c->feeding = true;
     size_t header_max = c->server->config.header_bytes_max;
-    while (len > 0 && !c->closing && !c->parsing_done) {
+    /* After a pause llhttp may have more to do without another byte (a message that ends
+     * with its header section completes on the next call), so it is called once more. */
+    bool paused = len == 0; /* resume() after a pause with nothing left to parse */
+    while ((len > 0 || paused) && !c->closing && !c->parsing_done) {
         if (backpressured(c)) {
+            if (len == 0) {
+                /* An empty leftover: llhttp's next call parses nothing but must be made. */
+                c->leftover = malloc(1);
+                if (c->leftover == NULL) {
+                    close_now(c);
+                }
+                break;
+            }
             save_leftover(c, data, len);
             break;
         }
@@ -1229,7 +1240,8 @@ static void feed(connection *c, const char *data, size_t len)
         if (before == PHASE_HEAD) {
             c->head_raw_bytes += used;
         }
-        if (err == HPE_PAUSED) {
+        paused = err == HPE_PAUSED;
+        if (paused) {
             llhttp_resume(&c->parser);
         } else if (err != HPE_OK) {
             on_parse_error(c, err);
