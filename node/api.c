@@ -19,6 +19,7 @@
 
 #include "govchain/error.h"
 #include "govchain/query.h"
+#include "govchain/receipt.h"
 #include "node/json_out.h"
 
 enum {
@@ -114,7 +115,7 @@ static bool query_u64(gov_http_reply *reply, const char *query, const char *name
 
 /* Read jobs ------------------------------------------------------------------------------ */
 
-typedef enum { READ_TX, READ_DOC, READ_BLOCK, READ_BLOCKS } read_kind;
+typedef enum { READ_TX, READ_DOC, READ_RECEIPT, READ_BLOCK, READ_BLOCKS } read_kind;
 
 typedef struct {
     uv_work_t work;
@@ -244,6 +245,24 @@ static void read_doc(read_job *job)
     job->status = 200;
 }
 
+static void read_receipt(read_job *job)
+{
+    gov_receipt receipt;
+    char why[200];
+    int rc = gov_receipt_build(job->api->config.ledger, &job->hash, &receipt, why, sizeof(why));
+    if (rc == GOV_ENOENT) {
+        read_fail(job, 503, "no_blocks", "the chain has no committed block yet");
+        return;
+    }
+    if (rc != 0) {
+        read_store_error(job, why);
+        return;
+    }
+    job->body = gov_receipt_to_json(gov_ledger_genesis(job->api->config.ledger), &receipt);
+    job->status = 200;
+    gov_receipt_clear(&receipt);
+}
+
 static json_t *block_json(read_job *job, uint64_t height, int *rc, char *why, size_t why_len)
 {
     gov_block block;
@@ -302,6 +321,9 @@ static void read_work(uv_work_t *work)
         break;
     case READ_DOC:
         read_doc(job);
+        break;
+    case READ_RECEIPT:
+        read_receipt(job);
         break;
     case READ_BLOCK:
     case READ_BLOCKS:
@@ -1085,6 +1107,21 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
             gov_http_reply_error(reply, 400, "bad_tx_id", "a transaction id is 64 hex digits");
         } else if ((job = new_read(reply, READ_TX)) != NULL) {
             parse_hash(path + 8, &job->hash);
+            start_read(api, reply, job);
+        }
+        return;
+    }
+    size_t path_len = strlen(path);
+    if (strncmp(path, "/v1/docs/", 9) == 0 && path_len == 9 + 2 * GOV_HASH_LEN + 8 &&
+        strcmp(path + 9 + 2 * GOV_HASH_LEN, "/receipt") == 0) {
+        char hex[2 * GOV_HASH_LEN + 1];
+        memcpy(hex, path + 9, 2 * GOV_HASH_LEN);
+        hex[2 * GOV_HASH_LEN] = '\0';
+        read_job *job = NULL;
+        if (!parse_hash(hex, &(gov_hash){0})) {
+            gov_http_reply_error(reply, 400, "bad_doc_hash", "a document hash is 64 hex digits");
+        } else if ((job = new_read(reply, READ_RECEIPT)) != NULL) {
+            parse_hash(hex, &job->hash);
             start_read(api, reply, job);
         }
         return;

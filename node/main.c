@@ -25,6 +25,9 @@ static const command commands[] = {
     {"node", gov_cmd_node, "run a department's node (consensus, ledger, HTTP API)"},
     {"submit", gov_cmd_submit, "sign a record (issue, endorse, revoke) and submit it to a node"},
     {"status", gov_cmd_status, "ask a node for a document's status, by file or hash"},
+    {"receipt", gov_cmd_receipt,
+     "save a document's receipt (a proof anyone can check) from a node"},
+    {"verify", gov_cmd_verify, "check a receipt offline against the genesis alone"},
     {"replay", gov_cmd_replay, "rebuild a ledger from a data directory, re-verifying all"},
     {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
 };
