@@ -279,16 +279,6 @@ static void enqueue(connection *c, gov_http_reply *r)
     c->queue_count++;
 }
 
-static bool has_unanswered(const connection *c)
-{
-    for (const gov_http_reply *r = c->queue_head; r != NULL; r = r->next) {
-        if (!r->answered) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Builds the response into r->out. */
 static int build_response(gov_http_reply *r, int status, const char *content_type, const void *body,
                           size_t body_len, bool no_store)
@@ -442,7 +432,7 @@ int gov_http_reply_header(gov_http_reply *reply, const char *name, const char *v
         }
     }
     size_t need = strlen(name) + 2 + strlen(value) + 2;
-    if (need > sizeof(reply->extra) - reply->extra_len) {
+    if (need >= sizeof(reply->extra) - reply->extra_len) {
         return GOV_ELIMIT;
     }
     int n = snprintf(reply->extra + reply->extra_len, sizeof(reply->extra) - reply->extra_len,
@@ -723,24 +713,26 @@ static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 
 static void on_eof(connection *c)
 {
-    if (c->lingering || has_unanswered(c)) {
-        /* The client went away: pending replies are cancelled. */
+    /* flush() writes answered replies at once, so a non-empty queue has an unanswered
+     * reply at its head. */
+    if (c->lingering || c->queue_head != NULL) {
+        /* The client went away (or finished): pending replies are cancelled. */
         close_now(c);
         return;
     }
-    /* Answers already built are still written, then the connection closes. */
+    if (output_waiting(c) == 0) {
+        close_now(c);
+        return;
+    }
+    /* The client only stopped sending: what is being written still goes out. */
     c->eof_seen = true;
     c->parsing_done = true;
     discard_request(c);
     free(c->leftover);
     c->leftover = NULL;
     c->leftover_len = 0;
-    if (c->queue_head == NULL && output_waiting(c) == 0) {
-        close_now(c);
-        return;
-    }
-    c->close_after_flush = true;
     update_reading(c);
+    begin_shutdown(c);
     rearm_timer(c);
 }
 
