@@ -1097,6 +1097,26 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
         answer_metrics(api, reply);
         return;
     }
+    if (strcmp(path, "/v1/genesis") == 0) {
+        /* The canonical encoding: a verifier hashes it to get the chain id, so it need
+         * not trust the node for it (docs/receipt.md). */
+        const gov_genesis *genesis = gov_ledger_genesis(api->config.ledger);
+        uint8_t *encoding = NULL;
+        size_t len = 0;
+        json_t *body = NULL;
+        if (gov_genesis_encode(genesis, &encoding, &len) == 0) {
+            char *hex = malloc(2 * len + 1);
+            if (hex != NULL) {
+                gov_hex_encode(encoding, len, hex);
+                body = json_pack("{s:o, s:s, s:s}", "chain_id", gov_json_hash(&genesis->hash),
+                                 "suite", gov_suite_name(genesis->suite), "encoding", hex);
+                free(hex);
+            }
+            free(encoding);
+        }
+        gov_http_reply_json(reply, 200, body);
+        return;
+    }
     if (strcmp(path, "/v1/departments") == 0) {
         gov_http_reply_json(reply, 200, departments_json(gov_ledger_genesis(api->config.ledger)));
         return;
