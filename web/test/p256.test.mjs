@@ -1,0 +1,116 @@
+// ECDSA P-256 / SHA-256 (web/js/p256.js, WebCrypto) against `openssl dgst -sha256 -sign`
+// signatures, `openssl dgst -sha256` hashes and the Wycheproof vectors govchain's C
+// tests use (tests/data/wycheproof/, Apache 2.0).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { p256PublicKeyValid, p256Verify, sha256 } from '../js/p256.js';
+import {
+  P256_GENPKEY, SM2_GENPKEY, be32, bigOf, hex, opensslDigests, opensslKey, opensslP256Sign,
+  randomBytes, repoRoot, tempDir, unhex,
+} from '../test-util/openssl.mjs';
+
+const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const LENGTHS = [0, 1, 32, 55, 56, 64, 1000, 10000];
+let dir, alice, bob, sm2Key, vectors;
+
+before(() => {
+  dir = tempDir();
+  alice = opensslKey(dir, 'alice', P256_GENPKEY);
+  bob = opensslKey(dir, 'bob', P256_GENPKEY);
+  sm2Key = opensslKey(dir, 'sm2', SM2_GENPKEY);
+  vectors = LENGTHS.map((n) => {
+    const message = randomBytes(n, 200 + n);
+    return { message, signature: opensslP256Sign(dir, alice.keyPath, message) };
+  });
+});
+
+const flip = (bytes, i, bit = 1) => {
+  const out = bytes.slice();
+  out[i] ^= bit;
+  return out;
+};
+
+const sig = (r, s) => {
+  const out = new Uint8Array(64);
+  out.set(be32(r), 0);
+  out.set(be32(s), 32);
+  return out;
+};
+
+test('SHA-256 equals openssl dgst -sha256, lengths 0 to 300 and 1 MiB', async () => {
+  const inputs = Array.from({ length: 301 }, (_, n) => randomBytes(n, n + 5));
+  inputs.push(randomBytes(1 << 20, 9));
+  const expected = opensslDigests(dir, 'sha256', inputs);
+  for (let i = 0; i < inputs.length; i++) {
+    assert.equal(hex(await sha256(inputs[i])), expected[i], `length ${inputs[i].length}`);
+  }
+  assert.equal(hex(await sha256(new TextEncoder().encode('abc'))),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'); // FIPS 180-2 B.1
+});
+
+test('openssl signatures verify, for messages of many lengths', async () => {
+  for (const { message, signature } of vectors) {
+    assert.equal(await p256Verify(alice.publicKey, message, signature), true,
+      `length ${message.length}`);
+  }
+});
+
+test('a changed message, r or s fails', async () => {
+  for (const { message, signature } of vectors) {
+    if (message.length > 0) {
+      assert.equal(await p256Verify(alice.publicKey, flip(message, 0), signature), false);
+    }
+    assert.equal(await p256Verify(alice.publicKey, message, flip(signature, 5)), false);
+    assert.equal(await p256Verify(alice.publicKey, message, flip(signature, 40)), false);
+  }
+});
+
+test('another key fails', async () => {
+  const { message, signature } = vectors[3];
+  assert.equal(await p256Verify(bob.publicKey, message, signature), false);
+});
+
+test('(r, n - s) verifies too (no low-s rule, as in govchain); out-of-range r, s fail', async () => {
+  const { message, signature } = vectors[2];
+  const r = bigOf(signature.subarray(0, 32));
+  const s = bigOf(signature.subarray(32));
+  assert.equal(await p256Verify(alice.publicKey, message, sig(r, N - s)), true);
+  for (const [rr, ss] of [[0n, s], [r, 0n], [N, s], [r, N], [r + N, s], [r, s + N]]) {
+    if (rr < 2n ** 256n && ss < 2n ** 256n) {
+      assert.equal(await p256Verify(alice.publicKey, message, sig(rr, ss)), false);
+    }
+  }
+  assert.equal(await p256Verify(alice.publicKey, message, signature.subarray(0, 63)), false);
+  assert.equal(await p256Verify(alice.publicKey, message, new Uint8Array(0)), false);
+});
+
+test('public key validity', async () => {
+  assert.equal(await p256PublicKeyValid(alice.publicKey), true);
+  assert.equal(await p256PublicKeyValid(flip(alice.publicKey, 64)), false);
+  assert.equal(await p256PublicKeyValid(flip(alice.publicKey, 0, 0x04 ^ 0x02)), false);
+  assert.equal(await p256PublicKeyValid(alice.publicKey.subarray(0, 64)), false);
+  assert.equal(await p256PublicKeyValid(new Uint8Array(65)), false);
+  assert.equal(await p256PublicKeyValid(sm2Key.publicKey), false); // an SM2 point
+  const { message, signature } = vectors[1];
+  assert.equal(await p256Verify(flip(alice.publicKey, 64), message, signature), false);
+});
+
+test('Wycheproof ecdsa_secp256r1_sha256_p1363: every test gives its expected result', async () => {
+  const path = join(repoRoot, 'tests', 'data', 'wycheproof', 'ecdsa_secp256r1_sha256_p1363_test.json');
+  const suite = JSON.parse(readFileSync(path, 'utf8'));
+  let count = 0;
+  for (const group of suite.testGroups) {
+    assert.equal(group.publicKey.curve, 'secp256r1');
+    const key = unhex(group.publicKey.uncompressed);
+    for (const t of group.tests) {
+      const valid = await p256Verify(key, unhex(t.msg), unhex(t.sig));
+      if (t.result === 'valid') assert.equal(valid, true, `tcId ${t.tcId}: ${t.comment}`);
+      else if (t.result === 'invalid') assert.equal(valid, false, `tcId ${t.tcId}: ${t.comment}`);
+      count++;
+    }
+  }
+  assert.equal(count, suite.numberOfTests);
+});
