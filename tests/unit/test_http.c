@@ -886,6 +886,9 @@ static void client_garbage(harness *h)
         "GET http://example.org/hello HTTP/1.1\r\nHost: t\r\n\r\n",
         "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
         "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "GET / HTTP/0.9\r\n\r\n",
+        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         client c;
@@ -903,7 +906,7 @@ static void test_garbage_gets_400(void **state)
     (void)state;
     harness *h = harness_new();
     run(h, client_garbage);
-    assert_int_equal(h->obs_count, 7);
+    assert_int_equal(h->obs_count, 10);
     assert_json_error(&h->obs[0], 400, "bad_request");
     assert_json_error(&h->obs[1], 505, "http_version_not_supported");
     assert_json_error(&h->obs[2], 505, "http_version_not_supported");
@@ -911,11 +914,66 @@ static void test_garbage_gets_400(void **state)
     assert_json_error(&h->obs[4], 400, "bad_request");
     assert_json_error(&h->obs[5], 400, "bad_request");
     assert_json_error(&h->obs[6], 400, "bad_request");
-    for (size_t i = 0; i < 7; i++) {
+    assert_json_error(&h->obs[7], 505, "http_version_not_supported");
+    assert_json_error(&h->obs[8], 505, "http_version_not_supported");
+    assert_json_error(&h->obs[9], 400, "bad_request");
+    for (size_t i = 0; i < 10; i++) {
         assert_string_equal(h->obs[i].connection, "close");
         assert_true(h->obs[i].closed);
     }
     assert_int_equal(h->handler_calls, 0);
+    free(h);
+}
+
+static void client_details(harness *h)
+{
+    client c;
+    /* Expect: 100-continue within the limit: 100, then the body is read. */
+    if (client_open(h, &c)) {
+        client_send_text(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                             "Content-Length: 5\r\n\r\n");
+        static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        while (c.len < sizeof(interim) - 1 && client_fill(&c) > 0) {
+        }
+        h->values[0] = c.len == sizeof(interim) - 1 && memcmp(c.buf, interim, c.len) == 0;
+        c.len = 0;
+        request(h, &c, "hello");
+        client_close(&c);
+    }
+    /* Over the limit: 413 at once, and the body is never needed. */
+    if (client_open(h, &c)) {
+        observation *o = request(h, &c,
+                                 "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                                 "Content-Length: 100\r\n\r\n");
+        o->closed = client_sees_close(&c);
+        client_close(&c);
+    }
+    /* An upgrade is not made: the request is served and the connection closed. */
+    if (client_open(h, &c)) {
+        observation *o = request(h, &c,
+                                 "GET /hello?x=1 HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
+                                 "Upgrade: websocket\r\n\r\n");
+        o->closed = client_sees_close(&c);
+        client_close(&c);
+    }
+}
+
+static void test_protocol_details(void **state)
+{
+    (void)state;
+    harness *h = harness_new();
+    h->config.body_bytes_max = 64;
+    run(h, client_details);
+    assert_int_equal(h->obs_count, 3);
+    assert_true(h->values[0]);
+    assert_int_equal(h->obs[0].status, 200);
+    assert_string_equal(h->obs[0].body, "hello");
+    assert_json_error(&h->obs[1], 413, "body_too_large");
+    assert_true(h->obs[1].closed);
+    assert_int_equal(h->obs[2].status, 200);
+    assert_string_equal(h->obs[2].body, HELLO_BODY);
+    assert_string_equal(h->obs[2].connection, "close");
+    assert_true(h->obs[2].closed);
     free(h);
 }
 
@@ -1378,6 +1436,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_header_flood_gets_431),
         cmocka_unit_test(test_stalled_request_gets_408_and_close),
         cmocka_unit_test(test_garbage_gets_400),
+        cmocka_unit_test(test_protocol_details),
         cmocka_unit_test(test_connection_limit_gives_503),
         cmocka_unit_test(test_client_gone_while_reply_pending),
         cmocka_unit_test(test_stop_with_open_connections),
