@@ -704,7 +704,10 @@ static void execute_work(void *arg)
         gov_block_clear(&block);
         for (uint32_t i = 0; i < job->count; i++) {
             if (verdicts[i] != GOV_REJECT_NONE) {
-                submit_fail(job, 422, gov_reject_code(verdicts[i]), "transaction %u: %s", i,
+                /* A duplicate is a conflict (409) wherever it is found; it can be found here
+                 * when the first copy was committed after the stateless checks. */
+                submit_fail(job, verdicts[i] == GOV_REJECT_DUPLICATE_TX ? 409 : 422,
+                            gov_reject_code(verdicts[i]), "transaction %u: %s", i,
                             gov_reject_message(verdicts[i]));
                 break;
             }
