@@ -74,6 +74,9 @@ typedef struct {
 
 void gov_kv_map_init(gov_kv_map *map);
 void gov_kv_map_free(gov_kv_map *map);
+/* Frees every entry, leaving the map empty as gov_kv_map_init does, but keeps its hash
+ * table and unsorted list for the entries to come. */
+void gov_kv_map_reset(gov_kv_map *map);
 /* The first entry whose key is >= key, or NULL; entry->next[0] is the one after it,
  * valid until the map is next written. Links the unsorted entries into the skip list
  * first, which cannot fail; that is why the map is not const. */
@@ -85,7 +88,8 @@ const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, si
 int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombstones);
 /* Moves every entry of `from` into map (which keeps no tombstones), as applying a batch
  * of one operation per entry of `from` would: an entry's node and value become map's, a
- * tombstone removes map's entry. No key or value is copied. `from` is left empty.
+ * tombstone removes map's entry. No key or value is copied. `from` is left empty, with
+ * its hash table kept as gov_kv_map_reset keeps it.
  * GOV_ENOMEM leaves both maps unchanged. */
 int gov_kv_map_absorb(gov_kv_map *map, gov_kv_map *from);
 

@@ -60,6 +60,16 @@
  *    could be freed under it); a count of running scans turns that bug into an
  *    assertion. Since no write happens during a scan, no node is unsorted then, and a
  *    scan nested in another's callback seeks without relinking anything.
+ *
+ * 6. Reuse. The ledger executes every block in one overlay, emptied between blocks
+ *    (gov_kv_map_reset, or gov_kv_map_absorb, which empties the map it takes from):
+ *    an emptied map keeps its hash table and unsorted list, so the next block's
+ *    entries go into memory that is already mapped instead of growing a new table
+ *    from the smallest size, block after block. Only the memory is kept: an emptied
+ *    map holds no entry, exactly as a new one, and its node heights start again from
+ *    the same seed. A map that keeps tombstones (an overlay's) never loses entries
+ *    while in use, so it is never shrunk; its table stays the size of the largest
+ *    block it held until the overlay is closed.
  */
 #include "govchain/kv.h"
 
@@ -99,6 +109,34 @@ void gov_kv_map_free(gov_kv_map *map)
     free(map->slots);
     free(map->unsorted);
     gov_kv_map_init(map);
+}
+
+/* Forgets every entry (the nodes have been freed or moved elsewhere) but keeps the hash
+ * table, emptied, and the unsorted list's room (note 6). */
+static void map_forget(gov_kv_map *map)
+{
+    if (map->slots_len > 0) {
+        memset(map->slots, 0, map->slots_len * sizeof(*map->slots));
+    }
+    for (unsigned level = 0; level < GOV_KV_MAP_LEVELS; level++) {
+        map->head[level] = NULL;
+    }
+    map->levels = 0;
+    map->count = 0;
+    map->random = MAP_SEED;
+    map->unsorted_count = 0;
+}
+
+void gov_kv_map_reset(gov_kv_map *map)
+{
+    for (size_t i = 0; i < map->slots_len; i++) {
+        gov_kv_node *node = map->slots[i].node;
+        if (node != NULL) {
+            free(node->value);
+            free(node);
+        }
+    }
+    map_forget(map);
 }
 
 /* Murmur3's 64-bit finaliser: every input bit flips each output bit with probability
@@ -548,7 +586,11 @@ int gov_kv_map_apply(gov_kv_map *map, const gov_kv_batch *batch, bool keep_tombs
     }
     /* What the commit did not take: nodes prepared for a key written twice. */
     free_prepared(ops, batch->count);
-    map_shrink(map);
+    if (!keep_tombstones) {
+        /* Only a map that keeps no tombstones loses entries; one that keeps them (an
+         * overlay's) keeps the table it was reset with (note 6). */
+        map_shrink(map);
+    }
     return 0;
 }
 
@@ -590,10 +632,9 @@ int gov_kv_map_absorb(gov_kv_map *map, gov_kv_map *from)
             map_insert(map, node);
         }
     }
-    /* Every node has moved or been freed: only from's indexes are left to free. */
-    free(from->slots);
-    free(from->unsorted);
-    gov_kv_map_init(from);
+    /* Every node has moved or been freed: from's indexes are emptied, and kept for its
+     * next entries (note 6). */
+    map_forget(from);
     map_shrink(map);
     return 0;
 }

@@ -44,6 +44,11 @@
  *    themselves (gov_kv_memory_absorb), which gives it the same entries as `batch`
  *    would, with the entries' nodes and values moved instead of copied. That is how a
  *    replay commits each block into the in-memory ledger it rebuilds.
+ *
+ * 7. Reuse. gov_kv_overlay_reset and a commit empty the overlay but keep the memory of
+ *    `pending` (its hash table: ledger/kv_memory.c, note 6), so an overlay emptied
+ *    between blocks takes the next block's writes without growing a table again. An
+ *    emptied overlay holds nothing: every read goes through to the base.
  */
 #include "govchain/kv.h"
 
@@ -258,6 +263,15 @@ const gov_kv_batch *gov_kv_overlay_batch(gov_kv *kv)
     return &overlay->batch;
 }
 
+void gov_kv_overlay_reset(gov_kv *kv)
+{
+    overlay_store *overlay = overlay_from(kv);
+    GOV_ASSERT(overlay->scans_running == 0);
+    gov_kv_map_reset(&overlay->pending);
+    gov_kv_batch_clear(&overlay->batch);
+    overlay->batch_built = false;
+}
+
 int gov_kv_overlay_commit(gov_kv *kv, char *why, size_t why_len)
 {
     overlay_store *overlay = overlay_from(kv);
@@ -273,7 +287,7 @@ int gov_kv_overlay_commit(gov_kv *kv, char *why, size_t why_len)
                             "overlay: cannot copy %zu entries into a batch", overlay->pending.count)
                  : gov_kv_write(overlay->base, batch, why, why_len);
         if (rc == 0) {
-            gov_kv_map_free(&overlay->pending);
+            gov_kv_map_reset(&overlay->pending);
         }
     }
     if (rc == 0) {

@@ -5,12 +5,14 @@
  * Design note.
  *
  * Execution happens in an overlay store over the committed store, so building or
- * validating a block writes nothing. The overlay of the last block built or validated
- * is kept ("pending", with that block's encoding): committing the same block takes its
- * writes as they are instead of executing the block again, which would verify every
- * signature a second time. The commit encodes the block once, for its record, and
- * compares those bytes with the pending block's: equal bytes are the same block,
- * signatures included.
+ * validating a block writes nothing. The ledger opens that overlay once and empties it
+ * between blocks (gov_kv_overlay_reset, or the commit, which moves its writes to the
+ * store): emptied, it holds nothing of the block before, but keeps its memory, so a
+ * block's writes do not grow a new hash table from the smallest size every time. The overlay of the
+ * last block built or validated is kept ("pending", with that block's encoding): committing the
+ * same block takes its writes as they are instead of executing the block again, which would verify
+ * every signature a second time. The commit encodes the block once, for its record, and compares
+ * those bytes with the pending block's: equal bytes are the same block, signatures included.
  *
  * A commit is one batch: the pending overlay's writes (documents, tree nodes, history,
  * indexes), the block record, the hash index and the new head, written with one
@@ -56,7 +58,10 @@ struct gov_ledger {
     gov_public_key **validator_keys;
     gov_validator_set validators;
     bool failed;
-    gov_kv *pending; /* overlay holding the last executed block's writes, or NULL */
+    /* The overlay every block is executed in: opened once, emptied between blocks
+     * (gov_kv_overlay_reset), so that its memory serves block after block. */
+    gov_kv *overlay;
+    gov_kv *pending; /* the overlay while it holds the last executed block's writes, or NULL */
     /* Which block that was: its whole encoding, signatures included. The header hash
      * would not do: it covers transactions by their ids, which leave the signatures
      * out, so another copy of the block with other signatures has it too. */
@@ -220,11 +225,28 @@ int gov_ledger_open(const gov_genesis *genesis, gov_kv *store, gov_ledger **out,
     return 0;
 }
 
+/* Forgets the executed block: its writes, and which block it was. */
 static void drop_pending(gov_ledger *ledger)
 {
-    gov_kv_close(ledger->pending);
+    if (ledger->overlay != NULL) {
+        gov_kv_overlay_reset(ledger->overlay);
+    }
     ledger->pending = NULL;
     gov_buf_reset(&ledger->pending_encoding);
+}
+
+/* The overlay, empty, as the pending overlay of the block about to be executed. */
+static int begin_pending(gov_ledger *ledger)
+{
+    GOV_ASSERT(ledger->pending == NULL);
+    if (ledger->overlay == NULL) {
+        int rc = gov_kv_overlay_open(ledger->store, &ledger->overlay);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    ledger->pending = ledger->overlay;
+    return 0;
 }
 
 void gov_ledger_close(gov_ledger *ledger)
@@ -233,6 +255,7 @@ void gov_ledger_close(gov_ledger *ledger)
         return;
     }
     drop_pending(ledger);
+    gov_kv_close(ledger->overlay);
     gov_buf_free(&ledger->pending_encoding);
     free(ledger->validator_keys);
     free(ledger);
@@ -309,9 +332,7 @@ int gov_ledger_build(gov_ledger *ledger, uint64_t time_ms, uint32_t proposer,
     drop_pending(ledger);
     gov_hash *tx_ids = calloc(room + 1, sizeof(gov_hash));
     block->txs = calloc(room + 1, sizeof(gov_tx));
-    rc = tx_ids == NULL || block->txs == NULL
-             ? GOV_ENOMEM
-             : gov_kv_overlay_open(ledger->store, &ledger->pending);
+    rc = tx_ids == NULL || block->txs == NULL ? GOV_ENOMEM : begin_pending(ledger);
     if (rc != 0) {
         goto out;
     }
@@ -437,11 +458,12 @@ static int check_header(const gov_ledger *ledger, const gov_block *block,
     return 0;
 }
 
-/* Executes the block's transactions in a new pending overlay; every one must apply. */
+/* Executes the block's transactions in the emptied overlay, now pending; every one must
+ * apply. */
 static int execute_block(gov_ledger *ledger, const gov_block *block, bool signatures_checked,
                          gov_hash *state_root, gov_hash *tx_ids, char *why, size_t why_len)
 {
-    int rc = gov_kv_overlay_open(ledger->store, &ledger->pending);
+    int rc = begin_pending(ledger);
     if (rc != 0) {
         return rc;
     }

@@ -107,6 +107,10 @@ int gov_kv_overlay_open(gov_kv *base, gov_kv **out);
  * demand; NULL when out of memory. Borrowed: valid until the overlay is closed or
  * written to again. */
 const gov_kv_batch *gov_kv_overlay_batch(gov_kv *overlay);
+/* Forgets every write made through the overlay, which then reads through to its base
+ * as a new overlay would; the memory it used is kept for the writes to come (the
+ * ledger empties one overlay between blocks instead of opening one per block). */
+void gov_kv_overlay_reset(gov_kv *overlay);
 /* Writes the overlay's writes to its base as one write, as gov_kv_write(base,
  * gov_kv_overlay_batch(overlay)) does, and on success empties the overlay, which then
  * reads through to the base. An in-memory base takes the overlay's entries without

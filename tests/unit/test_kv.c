@@ -974,6 +974,78 @@ static void test_overlay_failed_base(void **state)
     gov_kv_close(base);
 }
 
+/* An overlay emptied and reused, as the ledger uses one from block to block: what it
+ * held (enough entries to grow its table many times) is gone after gov_kv_overlay_reset
+ * and after a commit; a failed commit of the reused overlay changes neither the base
+ * nor the overlay. */
+static void test_overlay_reset(void **state)
+{
+    (void)state;
+    enum { KEYS = 5000 };
+    gov_kv *base = NULL;
+    gov_kv *overlay = NULL;
+    assert_int_equal(gov_kv_memory_open(&base), 0);
+    put_blob(base, B("base"), B("1"));
+    assert_int_equal(gov_kv_overlay_open(base, &overlay), 0);
+    char why[256] = "";
+    for (int round = 0; round < 3; round++) {
+        /* Block after block: many keys, a tombstone over the base's key. */
+        gov_kv_batch batch;
+        gov_kv_batch_init(&batch);
+        for (uint32_t i = 0; i < KEYS; i++) {
+            uint8_t key[5] = {'k', (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+                              (uint8_t)i};
+            uint8_t value = (uint8_t)round;
+            assert_int_equal(gov_kv_batch_put(&batch, key, sizeof(key), &value, 1), 0);
+        }
+        write_batch(overlay, &batch);
+        gov_kv_batch_clear(&batch);
+        delete_key(overlay, B("base"));
+        check_missing(overlay, "base", 4);
+        recorder r = {0};
+        assert_int_equal(scan_into(overlay, NULL, NULL, &r), 0);
+        assert_int_equal(r.count, KEYS);
+        recorder_free(&r);
+        /* Dropped: nothing of it is left, the base shows through again. */
+        gov_kv_overlay_reset(overlay);
+        check_get_blob(overlay, B("base"), B("1"));
+        check_missing(overlay, "k\0\0\0\0", 5);
+        assert_int_equal(scan_into(overlay, NULL, NULL, &r), 0);
+        assert_int_equal(r.count, 1);
+        recorder_free(&r);
+        assert_non_null(gov_kv_overlay_batch(overlay));
+        assert_int_equal(gov_kv_overlay_batch(overlay)->count, 0);
+        assert_int_equal(gov_kv_memory_count(base), 1);
+    }
+    /* Reset, then committed: only what was written after the reset reaches the base. */
+    put_blob(overlay, B("dropped"), B("x"));
+    gov_kv_overlay_reset(overlay);
+    put_blob(overlay, B("kept"), B("y"));
+    assert_int_equal(gov_kv_overlay_commit(overlay, why, sizeof(why)), 0);
+    assert_int_equal(gov_kv_memory_count(base), 2);
+    check_missing(base, "dropped", 7);
+    check_get_blob(base, B("kept"), B("y"));
+    /* The committed overlay, reused: a failed commit leaves both as they were. */
+    put_blob(overlay, B("next"), B("z"));
+    delete_key(overlay, B("kept"));
+    gov_kv_memory_fail_after(base, 0);
+    assert_int_equal(gov_kv_overlay_commit(overlay, why, sizeof(why)), GOV_EIO);
+    assert_int_equal(gov_kv_memory_count(base), 2);
+    check_get_blob(base, B("kept"), B("y"));
+    check_missing(base, "next", 4);
+    check_get_blob(overlay, B("next"), B("z"));
+    check_missing(overlay, "kept", 4);
+    /* Dropped after the failure: the base's view again. */
+    gov_kv_overlay_reset(overlay);
+    check_get_blob(overlay, B("kept"), B("y"));
+    check_missing(overlay, "next", 4);
+    gov_kv_memory_fail_after(base, -1);
+    assert_int_equal(gov_kv_overlay_commit(overlay, why, sizeof(why)), 0);
+    assert_int_equal(gov_kv_memory_count(base), 2);
+    gov_kv_close(overlay);
+    gov_kv_close(base);
+}
+
 /* The naive model: every key over a four-letter alphabet up to three bytes long, with
  * the base's value and the overlay's pending state of each, in plain arrays. It shares
  * no code with the store: its own comparison, its own sorting, and visibility computed
@@ -1011,6 +1083,7 @@ typedef struct {
     model *model;
     uint64_t random;
     unsigned base_write_percent;
+    bool reuse; /* one overlay for every round, emptied between rounds */
     unsigned long long scans;
     unsigned long long gets;
     unsigned long long visits;
@@ -1193,13 +1266,25 @@ static void model_check_get(model_run *run)
     run->gets++;
 }
 
-/* One overlay's life: random writes (mostly to the overlay, sometimes under it to the
- * base), scans and gets, each checked against the model; then its batch is committed
- * to the base, which must then hold exactly the overlay's view. */
+/* One overlay's life, or one round of an overlay reused from round to round as the
+ * ledger reuses one from block to block: random writes (mostly to the overlay,
+ * sometimes under it to the base), scans and gets, each checked against the model; then
+ * its batch is committed to the base, which must then hold exactly the overlay's view,
+ * or (sometimes, when reused) its writes are dropped with gov_kv_overlay_reset, which
+ * leaves the base as it was. A reused overlay must start each round holding nothing of
+ * the round before. */
 static void model_round(model_run *run, size_t steps)
 {
     model *m = run->model;
-    assert_int_equal(gov_kv_overlay_open(run->base, &run->overlay), 0);
+    if (run->overlay == NULL) {
+        assert_int_equal(gov_kv_overlay_open(run->base, &run->overlay), 0);
+    } else {
+        /* Reused: nothing pending, every read goes through to the base. */
+        for (size_t i = 0; i < 4; i++) {
+            model_check_scan(run, run->overlay);
+            model_check_get(run);
+        }
+    }
     for (size_t step = 0; step < steps; step++) {
         unsigned roll = (unsigned)(test_random(&run->random) % 100);
         if (roll < run->base_write_percent) {
@@ -1212,19 +1297,29 @@ static void model_round(model_run *run, size_t steps)
             model_check_get(run);
         }
     }
-    /* Every other round through gov_kv_overlay_commit, which an in-memory base takes by
-     * moving the overlay's entries; the overlay is left empty, reading through. */
-    bool committed = test_random(&run->random) % 2 == 0;
+    /* Half the rounds through gov_kv_overlay_commit, which an in-memory base takes by
+     * moving the overlay's entries; the overlay is left empty, reading through. The
+     * others write the batch; a reused overlay is then reset, or reset without its
+     * batch being written (its writes dropped). */
+    unsigned ending = (unsigned)(test_random(&run->random) % 4);
+    bool committed = ending < 2;
+    bool dropped = run->reuse && ending == 3;
     if (committed) {
         assert_int_equal(gov_kv_overlay_commit(run->overlay, NULL, 0), 0);
-    } else {
+    } else if (!dropped) {
         write_batch(run->base, gov_kv_overlay_batch(run->overlay));
+    }
+    if (!committed && run->reuse) {
+        gov_kv_overlay_reset(run->overlay);
+    } else if (!committed) {
         gov_kv_close(run->overlay);
         run->overlay = NULL;
     }
     for (size_t i = 0; i < MODEL_KEYS; i++) {
-        const model_bytes *value = model_visible(m, i);
-        m->base_present[i] = value != NULL;
+        const model_bytes *value = dropped ? NULL : model_visible(m, i);
+        if (!dropped) {
+            m->base_present[i] = value != NULL;
+        }
         if (value != NULL) {
             m->base_value[i] = *value;
         }
@@ -1239,8 +1334,10 @@ static void model_round(model_run *run, size_t steps)
             model_check_scan(run, run->overlay);
             model_check_get(run);
         }
-        gov_kv_close(run->overlay);
-        run->overlay = NULL;
+        if (!run->reuse) {
+            gov_kv_close(run->overlay);
+            run->overlay = NULL;
+        }
     }
     recorder r = {0};
     assert_int_equal(scan_into(run->base, NULL, NULL, &r), 0);
@@ -1253,7 +1350,7 @@ static void model_round(model_run *run, size_t steps)
 }
 
 static void run_model(const char *label, gov_kv *base, size_t rounds, size_t steps,
-                      unsigned base_write_percent, uint64_t salt)
+                      unsigned base_write_percent, bool reuse, uint64_t salt)
 {
     model *m = malloc(sizeof(*m));
     assert_non_null(m);
@@ -1263,13 +1360,15 @@ static void run_model(const char *label, gov_kv *base, size_t rounds, size_t ste
         .model = m,
         .random = test_seed() ^ salt,
         .base_write_percent = base_write_percent,
+        .reuse = reuse,
     };
     for (size_t round = 0; round < rounds; round++) {
         model_round(&run, steps);
     }
-    printf("# overlay model, %s base: %zu rounds, %llu scans (%llu entries) and %llu gets "
+    gov_kv_close(run.overlay);
+    printf("# overlay model, %s base%s: %zu rounds, %llu scans (%llu entries) and %llu gets "
            "agree with the model\n",
-           label, rounds, run.scans, run.visits, run.gets);
+           label, reuse ? ", one overlay reused" : "", rounds, run.scans, run.visits, run.gets);
     free(m);
 }
 
@@ -1278,7 +1377,10 @@ static void test_overlay_model_memory(void **state)
     (void)state;
     gov_kv *base = NULL;
     assert_int_equal(gov_kv_memory_open(&base), 0);
-    run_model("in-memory", base, 300, 80, 8, 0x6f7665726c6179ULL);
+    run_model("in-memory", base, 300, 80, 8, false, 0x6f7665726c6179ULL);
+    gov_kv_close(base);
+    assert_int_equal(gov_kv_memory_open(&base), 0);
+    run_model("in-memory", base, 300, 80, 8, true, 0x7265757365ULL);
     gov_kv_close(base);
 }
 
@@ -1289,8 +1391,13 @@ static void test_overlay_model_leveldb(void **state)
     char *path = join_path(dir, "db");
     gov_kv *base = open_leveldb(path, true);
     /* Fewer rounds: every write to LevelDB is synced to disk. */
-    run_model("LevelDB", base, 6, 80, 5, 0x6c6576656c6462ULL);
+    run_model("LevelDB", base, 6, 80, 5, false, 0x6c6576656c6462ULL);
     gov_kv_close(base);
+    char *reused_path = join_path(dir, "db-reused");
+    base = open_leveldb(reused_path, true);
+    run_model("LevelDB", base, 6, 80, 5, true, 0x6c64627265757365ULL);
+    gov_kv_close(base);
+    free(reused_path);
     test_remove_tree(dir);
     free(path);
     free(dir);
@@ -1987,6 +2094,7 @@ int main(void)
         cmocka_unit_test(test_memory_fail_after),
         cmocka_unit_test(test_overlay_isolation),
         cmocka_unit_test(test_overlay_failed_base),
+        cmocka_unit_test(test_overlay_reset),
         cmocka_unit_test(test_overlay_model_memory),
         cmocka_unit_test(test_overlay_model_leveldb),
         cmocka_unit_test(test_many_keys),

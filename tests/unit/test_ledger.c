@@ -349,6 +349,92 @@ static void test_failed_write_stops(void **state)
     gov_block_clear(&block);
 }
 
+/* Every entry of a store, in key order, as one byte string per entry. */
+typedef struct {
+    gov_buf all;
+    size_t count;
+} dump;
+
+static int dump_entry(void *arg, const uint8_t *key, size_t key_len, const uint8_t *value,
+                      size_t value_len)
+{
+    dump *d = arg;
+    gov_enc_bin(&d->all, key, key_len);
+    gov_enc_bin(&d->all, value, value_len);
+    d->count++;
+    return gov_buf_ok(&d->all) ? 0 : GOV_ENOMEM;
+}
+
+static void assert_same_store(gov_kv *a, gov_kv *b)
+{
+    dump da = {0};
+    dump db = {0};
+    gov_buf_init(&da.all);
+    gov_buf_init(&db.all);
+    assert_int_equal(gov_kv_scan(a, NULL, 0, NULL, 0, dump_entry, &da, NULL, 0), 0);
+    assert_int_equal(gov_kv_scan(b, NULL, 0, NULL, 0, dump_entry, &db, NULL, 0), 0);
+    assert_int_equal(da.count, db.count);
+    assert_int_equal(da.all.len, db.all.len);
+    assert_memory_equal(da.all.data, db.all.data, da.all.len);
+    gov_buf_free(&da.all);
+    gov_buf_free(&db.all);
+}
+
+/* The ledger executes every block in one overlay, emptied between blocks: nothing a
+ * block executed and did not commit (built and dropped, validated and refused, refused
+ * at commit) reaches the store with a later block. The store ends exactly as that of
+ * a ledger that only ever saw the committed blocks. */
+static void test_executed_writes_do_not_leak(void **state)
+{
+    fixture *f = *state;
+    char why[256];
+    gov_kv *clean_store = NULL;
+    gov_ledger *clean = NULL;
+    assert_int_equal(gov_kv_memory_open(&clean_store), 0);
+    assert_int_equal(gov_ledger_open(f->chain.genesis, clean_store, &clean, why, sizeof(why)), 0);
+    for (uint8_t h = 1; h <= 3; h++) {
+        /* Executed and dropped: a block built, then another validated and refused. */
+        gov_tx dropped;
+        gov_hash unused = doc((uint8_t)(0x70 + h));
+        test_chain_issue(&f->chain, &unused, 2000000, &dropped);
+        gov_reject verdict;
+        gov_block block;
+        uint32_t included = 0;
+        assert_int_equal(gov_ledger_build(f->ledger, 2000000 + h, 0, &dropped, 1, &verdict, &block,
+                                          &included, why, sizeof(why)),
+                         0);
+        gov_block_clear(&block);
+        gov_tx refused;
+        gov_hash other = doc((uint8_t)(0x80 + h));
+        test_chain_issue(&f->chain, &other, 2000000, &refused);
+        assert_int_equal(gov_ledger_build(f->ledger, 2000000 + h, 0, &refused, 1, &verdict, &block,
+                                          &included, why, sizeof(why)),
+                         0);
+        block.header.state_root.bytes[0] ^= 1;
+        gov_hash digest;
+        assert_int_equal(gov_ledger_validate(f->ledger, &block, NULL, &digest, why, sizeof(why)),
+                         GOV_EINVAL);
+        gov_commit_cert cert;
+        test_chain_certify(&f->chain, &block, 3, &cert);
+        assert_int_equal(gov_ledger_commit(f->ledger, &block, &cert, why, sizeof(why)), GOV_EINVAL);
+        gov_block_clear(&block);
+        /* Then the block that commits, on both ledgers. */
+        gov_tx tx;
+        gov_hash a = doc((uint8_t)(0x60 + h));
+        test_chain_issue(&f->chain, &a, 2000000, &tx);
+        assert_int_equal(gov_ledger_build(f->ledger, 2000000 + h, 0, &tx, 1, &verdict, &block,
+                                          &included, why, sizeof(why)),
+                         0);
+        test_chain_certify(&f->chain, &block, 3, &cert);
+        assert_int_equal(gov_ledger_commit(f->ledger, &block, &cert, why, sizeof(why)), 0);
+        assert_int_equal(gov_ledger_commit(clean, &block, &cert, why, sizeof(why)), 0);
+        gov_block_clear(&block);
+        assert_same_store(f->store, clean_store);
+    }
+    gov_ledger_close(clean);
+    gov_kv_close(clean_store);
+}
+
 /* Reopening finds the head; another chain's genesis is refused; LevelDB keeps it all. */
 static void test_reopen(void **state)
 {
@@ -397,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_revalidates_another_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_executed_writes_do_not_leak, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
