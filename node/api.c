@@ -21,6 +21,7 @@
 #include "govchain/query.h"
 #include "govchain/receipt.h"
 #include "node/json_out.h"
+#include "node/web.h"
 
 enum {
     SUBMIT_TXS_MAX = 1024,  /* transactions in one POST */
@@ -1199,6 +1200,15 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
             job->limit = limit;
             start_read(api, reply, job);
         }
+        return;
+    }
+    const gov_web_asset *asset = gov_web_find(path);
+    if (asset != NULL) {
+        /* The verification page: its own files only, nothing from elsewhere. */
+        gov_http_reply_header(reply, "Content-Security-Policy",
+                              "default-src 'self'; script-src 'self'; style-src 'self'; "
+                              "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
+        gov_http_reply_text(reply, 200, asset->content_type, asset->data, asset->len);
         return;
     }
     gov_http_reply_error(reply, 404, "not_found", "no such endpoint");
