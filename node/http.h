@@ -156,7 +156,9 @@ int gov_http_reply_error(gov_http_reply *reply, int status, const char *code, co
  * header the server writes itself; GOV_ELIMIT past GOV_HTTP_EXTRA_HEADER_BYTES_MAX. */
 int gov_http_reply_header(gov_http_reply *reply, const char *name, const char *value);
 
-/* Calls cancel_cb(reply, arg) once if the client goes away before the answer. */
+/* Calls cancel_cb(reply, arg) once if the client goes away before the answer. Set it in
+ * the handler: a reply that is already gone when it is set is never cancelled (check
+ * gov_http_reply_is_gone). */
 void gov_http_reply_on_cancel(gov_http_reply *reply, gov_http_cancel_cb cancel_cb, void *arg);
 
 /* Whether the client has gone (its connection closed) before the answer. */
