@@ -15,12 +15,13 @@
 // least one character, e.g. 'govchain/tx/1'; any other tag makes verify return false,
 // as gov_verify does.
 //
-// p256-sha256: ECDSA P-256 over SHA-256(preimage), through WebCrypto (p256.js).
+// p256-sha256: ECDSA P-256 over SHA-256(preimage), through WebCrypto or, where the page
+// has none, in JavaScript (p256.js).
 // sm2-sm3: SM2 over e = SM3(Z || preimage), Z with the id '1234567812345678' (sm2.js).
 
 import { sm3, sm3Blob } from './sm3.js';
 import { sm2PublicKeyValid, sm2Verify, GOVCHAIN_SM2_ID } from './sm2.js';
-import { p256PublicKeyValid, p256Verify, sha256 } from './p256.js';
+import { p256PublicKeyValid, p256Verify, sha256, sha256Blob } from './p256.js';
 
 export const SUITES = Object.freeze(['p256-sha256', 'sm2-sm3']);
 
@@ -77,11 +78,9 @@ const p256Suite = Object.freeze({
   async hash(bytes) {
     return sha256(bytes);
   },
-  // WebCrypto cannot hash in pieces, so the file is read whole.
+  // With WebCrypto the file is read whole (it cannot hash in pieces).
   async hashBlob(blob, onProgress) {
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    if (onProgress) onProgress(bytes.length);
-    return sha256(bytes);
+    return sha256Blob(blob, onProgress);
   },
   async publicKeyValid(publicKey) {
     return p256PublicKeyValid(publicKey);
