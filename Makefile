@@ -20,6 +20,10 @@ all: build
 
 deps:
 	./scripts/install-deps.sh
+	@# playwright-core for the browser tests, at the version package-lock.json pins
+	@if [ ! -d tests/browser/node_modules/playwright-core ] || \
+	    [ tests/browser/package-lock.json -nt tests/browser/node_modules ]; then \
+	    cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
 
 build: deps
 	cmake -S . -B build -DGOVCHAIN_WERROR=ON >/dev/null

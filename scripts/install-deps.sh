@@ -9,7 +9,14 @@ packages="
   libssl-dev openssl libleveldb-dev libsnappy-dev libuv1-dev libmsgpack-dev libjansson-dev
   libinih-dev libcmocka-dev node-llhttp curl
   clang libclang-rt-14-dev
+  chromium
 "
+# Node.js runs the browser tests (and npm installs their one package, playwright-core).
+# A machine may have it from elsewhere (nodesource); Debian's is installed only when
+# there is none, so as not to replace a newer one.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages="$packages nodejs npm"
+fi
 
 missing=""
 for package in $packages; do

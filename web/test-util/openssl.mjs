@@ -124,11 +124,13 @@ export function opensslDigests(dir, digest, inputs) {
   });
 }
 
-// The govchain binary: $GOVCHAIN_BIN, else build-js/ or build/ of this repository.
+// The govchain binary: $GOVCHAIN_BIN, else build/ of this repository. Its absence is a
+// failure, not a skip: a test that cannot run has not passed.
 export function govchainBinary() {
-  const candidates = [process.env.GOVCHAIN_BIN, join(repoRoot, 'build-js', 'govchain'),
-    join(repoRoot, 'build', 'govchain')];
-  return candidates.find((path) => path && existsSync(path)) ?? null;
+  const candidates = [process.env.GOVCHAIN_BIN, join(repoRoot, 'build', 'govchain')];
+  const found = candidates.find((path) => path && existsSync(path));
+  if (!found) throw new Error('no govchain binary: build it (make build) or set GOVCHAIN_BIN');
+  return found;
 }
 
 export function govchain(binary, args, options = {}) {
