@@ -210,6 +210,41 @@ int gov_kv_get(gov_kv *kv, const void *key, size_t key_len, uint8_t **value, siz
     return 0;
 }
 
+int gov_kv_get_into(gov_kv *kv, const void *key, size_t key_len, uint8_t *buf, size_t buf_len,
+                    size_t *value_len, char *why, size_t why_len)
+{
+    GOV_ASSERT(kv != NULL);
+    GOV_ASSERT(buf != NULL || buf_len == 0);
+    GOV_ASSERT(value_len != NULL);
+    *value_len = 0;
+    int rc = check_key(key, key_len, "key", why, why_len);
+    if (rc != 0) {
+        return rc;
+    }
+    if (kv->ops->get_into != NULL) {
+        rc = kv->ops->get_into(kv, key, key_len, buf, buf_len, value_len, why, why_len);
+        if (rc != 0) {
+            *value_len = 0;
+        }
+        return rc;
+    }
+    uint8_t *value = NULL;
+    rc = gov_kv_get(kv, key, key_len, &value, value_len, why, why_len);
+    if (rc == 0) {
+        gov_kv_copy_into(value, *value_len, buf, buf_len);
+    }
+    free(value);
+    return rc;
+}
+
+void gov_kv_copy_into(const uint8_t *value, size_t value_len, uint8_t *buf, size_t buf_len)
+{
+    size_t copied = value_len < buf_len ? value_len : buf_len;
+    if (copied > 0) {
+        memcpy(buf, value, copied);
+    }
+}
+
 int gov_kv_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len)
 {
     GOV_ASSERT(kv != NULL);

@@ -25,6 +25,8 @@ bool gov_kv_key_has_prefix(const uint8_t *key, size_t key_len, const uint8_t *pr
  * begins. */
 void gov_kv_scan_begin(const uint8_t *prefix, size_t prefix_len, const uint8_t *start,
                        size_t start_len, const uint8_t **begin, size_t *begin_len);
+/* Copies the first min(value_len, buf_len) bytes of value to buf (gov_kv_get_into). */
+void gov_kv_copy_into(const uint8_t *value, size_t value_len, uint8_t *buf, size_t buf_len);
 /* A heap copy of len bytes (never NULL for len 0), or NULL when out of memory. */
 uint8_t *gov_kv_copy_bytes(const void *bytes, size_t len);
 

@@ -102,6 +102,23 @@ static int overlay_get(gov_kv *kv, const uint8_t *key, size_t key_len, uint8_t *
     return 0;
 }
 
+static int overlay_get_into(gov_kv *kv, const uint8_t *key, size_t key_len, uint8_t *buf,
+                            size_t buf_len, size_t *value_len, char *why, size_t why_len)
+{
+    overlay_store *overlay = overlay_from(kv);
+    GOV_ASSERT(key_len <= GOV_KV_KEY_BYTES_MAX);
+    const gov_kv_node *entry = gov_kv_map_find(&overlay->pending, key, key_len);
+    if (entry == NULL) {
+        return gov_kv_get_into(overlay->base, key, key_len, buf, buf_len, value_len, why, why_len);
+    }
+    if (entry->deleted) {
+        return GOV_ENOENT;
+    }
+    gov_kv_copy_into(entry->value, entry->value_len, buf, buf_len);
+    *value_len = entry->value_len;
+    return 0;
+}
+
 static int overlay_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len)
 {
     overlay_store *overlay = overlay_from(kv);
@@ -222,6 +239,7 @@ static const gov_kv_ops overlay_ops = {
     .write = overlay_write,
     .scan = overlay_scan,
     .close = overlay_close,
+    .get_into = overlay_get_into,
 };
 
 int gov_kv_overlay_open(gov_kv *base, gov_kv **out)

@@ -199,10 +199,12 @@ static int read_node(const gov_smt *smt, gov_hasher *hasher, const gov_hash *has
     GOV_ASSERT(!gov_hash_is_zero(hash));
     uint8_t key[NODE_KEY_LEN];
     node_store_key(hash, key);
-    uint8_t *value = NULL;
+    /* One byte more than a node's encoding, so that a longer value shows as longer. */
+    uint8_t value[NODE_ENCODED_LEN + 1];
     size_t value_len = 0;
     char hex[HEX_LEN];
-    int rc = gov_kv_get(smt->store, key, sizeof(key), &value, &value_len, why, why_len);
+    int rc = gov_kv_get_into(smt->store, key, sizeof(key), value, sizeof(value), &value_len, why,
+                             why_len);
     if (rc == GOV_ENOENT) {
         gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
         return gov_fail(why, why_len, GOV_EIO, "corrupted store: state node %s is missing", hex);
@@ -212,7 +214,6 @@ static int read_node(const gov_smt *smt, gov_hasher *hasher, const gov_hash *has
     }
     char detail[160];
     rc = decode_node(value, value_len, out, detail, sizeof(detail));
-    free(value);
     if (rc != 0) {
         gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
         return gov_fail(why, why_len, GOV_EIO, "corrupted store: state node %s is malformed: %s",

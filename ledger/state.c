@@ -386,10 +386,9 @@ int gov_state_tx_seen(gov_state *state, const gov_hash *tx_id, bool *seen, char 
     gov_store_key key;
     gov_store_key_begin(&key, 'T');
     gov_store_key_add(&key, tx_id->bytes, GOV_HASH_LEN);
-    uint8_t *value = NULL;
+    /* Only whether it is there: nothing is copied. */
     size_t value_len = 0;
-    int rc = gov_kv_get(state->store, key.bytes, key.len, &value, &value_len, why, why_len);
-    free(value);
+    int rc = gov_kv_get_into(state->store, key.bytes, key.len, NULL, 0, &value_len, why, why_len);
     *seen = rc == 0;
     return rc == GOV_ENOENT ? 0 : rc;
 }

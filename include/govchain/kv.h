@@ -70,6 +70,10 @@ typedef struct {
     int (*scan)(gov_kv *kv, const uint8_t *prefix, size_t prefix_len, const uint8_t *start,
                 size_t start_len, gov_kv_scan_cb cb, void *arg, char *why, size_t why_len);
     void (*close)(gov_kv *kv);
+    /* Optional (NULL: gov_kv_get_into falls back to get): copies the value into the
+     * caller's buffer instead of allocating one. */
+    int (*get_into)(gov_kv *kv, const uint8_t *key, size_t key_len, uint8_t *buf, size_t buf_len,
+                    size_t *value_len, char *why, size_t why_len);
 } gov_kv_ops;
 
 /* Every implementation's handle starts with this. */
@@ -80,6 +84,13 @@ struct gov_kv {
 /* GOV_ENOENT when the key is absent (and *value is NULL). */
 int gov_kv_get(gov_kv *kv, const void *key, size_t key_len, uint8_t **value, size_t *value_len,
                char *why, size_t why_len);
+/* As gov_kv_get, but into the caller's buffer, without allocating: copies the first
+ * min(value length, buf_len) bytes of the value to buf (which may be NULL when buf_len
+ * is 0) and sets *value_len to the value's whole length, so a value longer than buf_len
+ * shows as *value_len > buf_len. GOV_ENOENT (and *value_len 0) when the key is absent.
+ * For small values read often, as the state tree's nodes. */
+int gov_kv_get_into(gov_kv *kv, const void *key, size_t key_len, uint8_t *buf, size_t buf_len,
+                    size_t *value_len, char *why, size_t why_len);
 /* Applies the batch atomically and durably (for LevelDB: one synced WriteBatch). */
 int gov_kv_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len);
 /* A batch of one PUT. */

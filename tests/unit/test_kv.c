@@ -174,6 +174,31 @@ static void check_get(gov_kv *kv, const void *key, size_t key_len, const void *v
         assert_memory_equal(got, value, value_len);
     }
     free(got);
+    /* The same through gov_kv_get_into: into a buffer of the value's size, of one byte
+     * less (a prefix, and the whole length), and of none. */
+    uint8_t buf[64];
+    uint8_t *into = value_len <= sizeof(buf) ? buf : malloc(value_len);
+    assert_non_null(into);
+    for (size_t room = value_len + 1;
+         room-- > 0 && (room == value_len || room + 1 == value_len || room == 0);) {
+        memset(into, 0xa5, value_len);
+        size_t whole = 12345;
+        rc = gov_kv_get_into(kv, key, key_len, room > 0 ? into : NULL, room, &whole, why,
+                             sizeof(why));
+        if (rc != 0) {
+            fail_msg("get_into of a %zu-byte key failed: %s (%s)", key_len, gov_strerror(rc), why);
+        }
+        assert_int_equal(whole, value_len);
+        if (room > 0) {
+            assert_memory_equal(into, value, room);
+        }
+        for (size_t i = room; i < value_len; i++) {
+            assert_int_equal(into[i], 0xa5); /* nothing past the room given */
+        }
+    }
+    if (into != buf) {
+        free(into);
+    }
 }
 
 static void check_get_blob(gov_kv *kv, blob key, blob value)
@@ -190,6 +215,12 @@ static void check_missing(gov_kv *kv, const void *key, size_t key_len)
     assert_int_equal(rc, GOV_ENOENT);
     assert_null(got);
     assert_int_equal(got_len, 0);
+    uint8_t buf[4] = {1, 2, 3, 4};
+    got_len = 12345;
+    assert_int_equal(gov_kv_get_into(kv, key, key_len, buf, sizeof(buf), &got_len, NULL, 0),
+                     GOV_ENOENT);
+    assert_int_equal(got_len, 0);
+    assert_int_equal(buf[0], 1);
 }
 
 /* Records what a scan visits; can stop or abort the scan at a given visit. */
