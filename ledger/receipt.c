@@ -417,10 +417,9 @@ int gov_receipt_from_json(gov_suite suite, const char *text, size_t len, gov_rec
 
 /* Verifying ---------------------------------------------------------------------------------- */
 
-/* A block header of this chain, signed by a quorum of its validators. */
-static int check_certified(const gov_genesis *genesis, const gov_block_header *header,
-                           const gov_commit_cert *cert, const char *which, char *why,
-                           size_t why_len)
+int gov_certified_header_verify(const gov_genesis *genesis, const gov_block_header *header,
+                                const gov_commit_cert *cert, const char *which, char *why,
+                                size_t why_len)
 {
     if (!gov_hash_equal(&header->chain_id, &genesis->hash)) {
         return gov_fail(why, why_len, GOV_EINVAL, "%s block is of another chain", which);
@@ -514,7 +513,8 @@ static int check_issue(const gov_genesis *genesis, const gov_receipt *r, char *w
     if (r->issue_header.height > r->state_header.height) {
         return gov_fail(why, why_len, GOV_EPROOF, "the issue is newer than the state");
     }
-    rc = check_certified(genesis, &r->issue_header, &r->issue_cert, "the issuing", why, why_len);
+    rc = gov_certified_header_verify(genesis, &r->issue_header, &r->issue_cert, "the issuing", why,
+                                     why_len);
     if (rc != 0) {
         return rc;
     }
@@ -536,7 +536,8 @@ int gov_receipt_verify(const gov_genesis *genesis, const gov_receipt *r, uint64_
     if (!gov_hash_equal(&r->chain_id, &genesis->hash)) {
         return gov_fail(why, why_len, GOV_EINVAL, "the receipt is of another chain");
     }
-    int rc = check_certified(genesis, &r->state_header, &r->state_cert, "the newest", why, why_len);
+    int rc = gov_certified_header_verify(genesis, &r->state_header, &r->state_cert, "the newest",
+                                         why, why_len);
     if (rc != 0) {
         return rc;
     }

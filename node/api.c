@@ -8,6 +8,7 @@
  * the after-callback adds the whole batch to the mempool or none of it.
  */
 #include "node/api.h"
+#include "node/api_internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -47,10 +48,21 @@ typedef struct waiter {
     uv_timer_t timer;
 } waiter;
 
+/* A GET /v1/blocks/raw waiting for its first block to be committed (long poll). */
+typedef struct raw_waiter {
+    struct raw_waiter *prev, *next;
+    gov_api *api;
+    gov_http_reply *reply;
+    uint64_t from, limit;
+    uv_timer_t timer;
+} raw_waiter;
+
 struct gov_api {
     gov_api_config config;
     bool closed;
+    uint64_t height; /* the committed height as the loop has seen it */
     waiter *waiters;
+    raw_waiter *raw_waiters;
     uint64_t submitted, accepted, refused;
     uint64_t latency_counts[LATENCY_BUCKETS + 1];
     double latency_sum_ms;
@@ -116,25 +128,7 @@ static bool query_u64(gov_http_reply *reply, const char *query, const char *name
 
 /* Read jobs ------------------------------------------------------------------------------ */
 
-typedef enum { READ_TX, READ_DOC, READ_RECEIPT, READ_BLOCK, READ_BLOCKS } read_kind;
-
-typedef struct {
-    uv_work_t work;
-    gov_api *api;
-    gov_http_reply *reply;
-    read_kind kind;
-    gov_hash hash;
-    uint64_t height, limit;
-    bool at_height;
-    uint64_t now_ms;
-    /* Result. */
-    int status;
-    json_t *body;
-    const char *error_code;
-    char error[200];
-} read_job;
-
-static void read_fail(read_job *job, int status, const char *code, const char *message)
+void gov_api_read_fail(read_job *job, int status, const char *code, const char *message)
 {
     job->status = status;
     job->error_code = code;
@@ -142,9 +136,9 @@ static void read_fail(read_job *job, int status, const char *code, const char *m
 }
 
 /* A store failure while reading: the store is corrupted or unreadable. */
-static void read_store_error(read_job *job, const char *why)
+void gov_api_read_store_error(read_job *job, const char *why)
 {
-    read_fail(job, 500, "store_error", why);
+    gov_api_read_fail(job, 500, "store_error", why);
 }
 
 static void read_tx(read_job *job)
@@ -155,11 +149,11 @@ static void read_tx(read_job *job)
     char why[160];
     int rc = gov_query_tx(job->api->config.ledger, &job->hash, &tx, &at, &header, why, sizeof(why));
     if (rc == GOV_ENOENT) {
-        read_fail(job, 404, "not_found", "no committed transaction has this id");
+        gov_api_read_fail(job, 404, "not_found", "no committed transaction has this id");
         return;
     }
     if (rc != 0) {
-        read_store_error(job, why);
+        gov_api_read_store_error(job, why);
         return;
     }
     gov_hash block_hash;
@@ -181,16 +175,24 @@ static void read_doc(read_job *job)
     gov_doc_state state;
     memset(&state, 0, sizeof(state));
     json_t *doc = NULL;
+    if (job->at_time) {
+        /* As of a time: as of the last block committed at or before it. */
+        job->height = gov_api_height_at_time(ledger, job->time_ms);
+        if (job->height == 0) {
+            gov_api_read_fail(job, 404, "unknown_document", "no block was committed by that time");
+            return;
+        }
+    }
     if (job->at_height) {
         gov_query_doc_change change;
         int rc =
             gov_query_doc_at(ledger, &job->hash, job->height, &change, &found, why, sizeof(why));
         if (rc == GOV_ENOENT) {
-            read_fail(job, 404, "height_not_found", "at_height is above the chain's head");
+            gov_api_read_fail(job, 404, "height_not_found", "at_height is above the chain's head");
             return;
         }
         if (rc != 0) {
-            read_store_error(job, why);
+            gov_api_read_store_error(job, why);
             return;
         }
         if (found) {
@@ -208,7 +210,7 @@ static void read_doc(read_job *job)
     } else {
         int rc = gov_query_doc(ledger, &job->hash, &state, &found, why, sizeof(why));
         if (rc != 0) {
-            read_store_error(job, why);
+            gov_api_read_store_error(job, why);
             return;
         }
         if (found) {
@@ -217,7 +219,7 @@ static void read_doc(read_job *job)
         }
     }
     if (!found) {
-        read_fail(job, 404, "unknown_document", "no document with this hash was issued");
+        gov_api_read_fail(job, 404, "unknown_document", "no document with this hash was issued");
         return;
     }
     gov_query_doc_change changes[HISTORY_PAGE_MAX];
@@ -252,11 +254,11 @@ static void read_receipt(read_job *job)
     char why[200];
     int rc = gov_receipt_build(job->api->config.ledger, &job->hash, &receipt, why, sizeof(why));
     if (rc == GOV_ENOENT) {
-        read_fail(job, 503, "no_blocks", "the chain has no committed block yet");
+        gov_api_read_fail(job, 503, "no_blocks", "the chain has no committed block yet");
         return;
     }
     if (rc != 0) {
-        read_store_error(job, why);
+        gov_api_read_store_error(job, why);
         return;
     }
     job->body = gov_receipt_to_json(gov_ledger_genesis(job->api->config.ledger), &receipt);
@@ -284,12 +286,12 @@ static void read_blocks(read_job *job)
     uint64_t head = gov_ledger_head_get(job->api->config.ledger)->height;
     if (job->kind == READ_BLOCK) {
         if (job->height == 0 || job->height > head) {
-            read_fail(job, 404, "not_found", "no block at this height");
+            gov_api_read_fail(job, 404, "not_found", "no block at this height");
             return;
         }
         job->body = block_json(job, job->height, &rc, why, sizeof(why));
         if (rc != 0) {
-            read_store_error(job, why);
+            gov_api_read_store_error(job, why);
             return;
         }
         job->status = 200;
@@ -301,7 +303,7 @@ static void read_blocks(read_job *job)
         json_t *block = block_json(job, h, &rc, why, sizeof(why));
         if (rc != 0) {
             json_decref(blocks);
-            read_store_error(job, why);
+            gov_api_read_store_error(job, why);
             return;
         }
         json_array_append_new(blocks, block);
@@ -330,10 +332,13 @@ static void read_work(uv_work_t *work)
     case READ_BLOCKS:
         read_blocks(job);
         break;
+    default:
+        gov_api_read_audit(job);
+        break;
     }
     pthread_rwlock_unlock(job->api->config.ledger_lock);
     if (job->status == 200 && job->body == NULL) {
-        read_fail(job, 500, "internal_error", "out of memory building the answer");
+        gov_api_read_fail(job, 500, "internal_error", "out of memory building the answer");
     }
 }
 
@@ -350,7 +355,7 @@ static void read_done(uv_work_t *work, int status)
     free(job);
 }
 
-static void start_read(gov_api *api, gov_http_reply *reply, read_job *job)
+void gov_api_read_start(gov_api *api, gov_http_reply *reply, read_job *job)
 {
     job->api = api;
     job->reply = reply;
@@ -362,7 +367,7 @@ static void start_read(gov_api *api, gov_http_reply *reply, read_job *job)
     }
 }
 
-static read_job *new_read(gov_http_reply *reply, read_kind kind)
+read_job *gov_api_read_new(gov_http_reply *reply, read_kind kind)
 {
     read_job *job = calloc(1, sizeof(*job));
     if (job == NULL) {
@@ -995,6 +1000,85 @@ void gov_api_gossip_received(gov_api *api, uint32_t from, const uint8_t *bytes, 
     }
 }
 
+/* Long polls for raw blocks ------------------------------------------------------------ */
+
+gov_ledger *gov_api_ledger(const gov_api *api)
+{
+    return api->config.ledger;
+}
+
+static void start_raw_read(gov_api *api, gov_http_reply *reply, uint64_t from, uint64_t limit)
+{
+    read_job *job = gov_api_read_new(reply, READ_RAW_BLOCKS);
+    if (job != NULL) {
+        job->height = from;
+        job->limit = limit;
+        gov_api_read_start(api, reply, job);
+    }
+}
+
+static void raw_waiter_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+/* Retires a waiter; with answer, its read starts (the reply goes to the job). */
+static void raw_waiter_finish(raw_waiter *w, bool answer)
+{
+    gov_api *api = w->api;
+    if (w->prev != NULL) {
+        w->prev->next = w->next;
+    } else {
+        api->raw_waiters = w->next;
+    }
+    if (w->next != NULL) {
+        w->next->prev = w->prev;
+    }
+    uv_timer_stop(&w->timer);
+    if (answer && w->reply != NULL) {
+        gov_http_reply_on_cancel(w->reply, NULL, NULL);
+        start_raw_read(api, w->reply, w->from, w->limit);
+    }
+    w->reply = NULL;
+    uv_close((uv_handle_t *)&w->timer, raw_waiter_closed);
+}
+
+static void raw_waiter_timeout(uv_timer_t *timer)
+{
+    raw_waiter_finish(timer->data, true); /* answers with no blocks and the head */
+}
+
+static void raw_waiter_cancelled(gov_http_reply *reply, void *arg)
+{
+    (void)reply;
+    raw_waiter *w = arg;
+    w->reply = NULL;
+    raw_waiter_finish(w, false);
+}
+
+void gov_api_raw_blocks(gov_api *api, gov_http_reply *reply, uint64_t from, uint64_t limit,
+                        uint64_t wait_ms)
+{
+    raw_waiter *w = NULL;
+    if (from <= api->height || wait_ms == 0 || (w = calloc(1, sizeof(*w))) == NULL) {
+        start_raw_read(api, reply, from, limit);
+        return;
+    }
+    w->api = api;
+    w->reply = reply;
+    w->from = from;
+    w->limit = limit;
+    uv_timer_init(api->config.loop, &w->timer);
+    w->timer.data = w;
+    uv_timer_start(&w->timer, raw_waiter_timeout, wait_ms, 0);
+    gov_http_reply_on_cancel(reply, raw_waiter_cancelled, w);
+    w->next = api->raw_waiters;
+    if (api->raw_waiters != NULL) {
+        api->raw_waiters->prev = w;
+    }
+    api->raw_waiters = w;
+}
+
 /* Consensus events -------------------------------------------------------------------- */
 
 static void record_latency(gov_api *api, uint64_t ms)
@@ -1010,6 +1094,15 @@ static void record_latency(gov_api *api, uint64_t ms)
 
 void gov_api_committed(gov_api *api, const gov_block *block, const gov_hash *hash)
 {
+    if (block->header.height > api->height) {
+        api->height = block->header.height;
+    }
+    for (raw_waiter *w = api->raw_waiters, *next; w != NULL; w = next) {
+        next = w->next;
+        if (w->from <= api->height) {
+            raw_waiter_finish(w, true);
+        }
+    }
     if (api->waiters == NULL) {
         return;
     }
@@ -1089,6 +1182,9 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
         method_not_allowed(reply, "GET");
         return;
     }
+    if (gov_api_route_audit(api, reply, request)) {
+        return;
+    }
     if (strcmp(path, "/healthz") == 0) {
         gov_http_reply_json(reply, 200, json_pack("{s:s}", "status", "ok"));
         return;
@@ -1129,9 +1225,9 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
         read_job *job = NULL;
         if (!parse_hash(path + 8, &(gov_hash){0})) {
             gov_http_reply_error(reply, 400, "bad_tx_id", "a transaction id is 64 hex digits");
-        } else if ((job = new_read(reply, READ_TX)) != NULL) {
+        } else if ((job = gov_api_read_new(reply, READ_TX)) != NULL) {
             parse_hash(path + 8, &job->hash);
-            start_read(api, reply, job);
+            gov_api_read_start(api, reply, job);
         }
         return;
     }
@@ -1144,9 +1240,9 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
         read_job *job = NULL;
         if (!parse_hash(hex, &(gov_hash){0})) {
             gov_http_reply_error(reply, 400, "bad_doc_hash", "a document hash is 64 hex digits");
-        } else if ((job = new_read(reply, READ_RECEIPT)) != NULL) {
+        } else if ((job = gov_api_read_new(reply, READ_RECEIPT)) != NULL) {
             parse_hash(hex, &job->hash);
-            start_read(api, reply, job);
+            gov_api_read_start(api, reply, job);
         }
         return;
     }
@@ -1158,15 +1254,25 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
             gov_http_reply_error(reply, 400, "bad_doc_hash", "a document hash is 64 hex digits");
             return;
         }
-        if (!query_u64(reply, request->query, "at_height", &height, &at)) {
+        uint64_t time_ms = 0;
+        bool at_time = false;
+        if (!query_u64(reply, request->query, "at_height", &height, &at) ||
+            !query_u64(reply, request->query, "at_time", &time_ms, &at_time)) {
             return;
         }
-        read_job *job = new_read(reply, READ_DOC);
+        if (at && at_time) {
+            gov_http_reply_error(reply, 400, "bad_parameter",
+                                 "give at_height or at_time, not both");
+            return;
+        }
+        read_job *job = gov_api_read_new(reply, READ_DOC);
         if (job != NULL) {
             job->hash = hash;
             job->height = height;
-            job->at_height = at;
-            start_read(api, reply, job);
+            job->at_height = at || at_time;
+            job->at_time = at_time;
+            job->time_ms = time_ms;
+            gov_api_read_start(api, reply, job);
         }
         return;
     }
@@ -1176,10 +1282,10 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
             gov_http_reply_error(reply, 400, "bad_height", "a height is a whole number");
             return;
         }
-        read_job *job = new_read(reply, READ_BLOCK);
+        read_job *job = gov_api_read_new(reply, READ_BLOCK);
         if (job != NULL) {
             job->height = height;
-            start_read(api, reply, job);
+            gov_api_read_start(api, reply, job);
         }
         return;
     }
@@ -1194,11 +1300,11 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
             gov_http_reply_error(reply, 400, "bad_parameter", "limit must be 1 to 100");
             return;
         }
-        read_job *job = new_read(reply, READ_BLOCKS);
+        read_job *job = gov_api_read_new(reply, READ_BLOCKS);
         if (job != NULL) {
             job->height = from;
             job->limit = limit;
-            start_read(api, reply, job);
+            gov_api_read_start(api, reply, job);
         }
         return;
     }
@@ -1224,6 +1330,7 @@ gov_api *gov_api_new(const gov_api_config *config)
         if (api->config.wait_timeout_ms == 0) {
             api->config.wait_timeout_ms = 30000;
         }
+        api->height = gov_ledger_head_get(api->config.ledger)->height;
     }
     return api;
 }
@@ -1233,6 +1340,15 @@ void gov_api_close(gov_api *api)
     api->closed = true;
     while (api->waiters != NULL) {
         waiter_finish(api->waiters, 503);
+    }
+    while (api->raw_waiters != NULL) {
+        raw_waiter *w = api->raw_waiters;
+        if (w->reply != NULL) {
+            gov_http_reply_on_cancel(w->reply, NULL, NULL);
+            gov_http_reply_error(w->reply, 503, "shutting_down", "the node is shutting down");
+            w->reply = NULL;
+        }
+        raw_waiter_finish(w, false);
     }
 }
 

@@ -67,6 +67,14 @@ json_t *gov_receipt_to_json(const gov_genesis *genesis, const gov_receipt *recei
 int gov_receipt_from_json(gov_suite suite, const char *text, size_t len, gov_receipt *out,
                           char *why, size_t why_len);
 
+/* A block header of genesis's chain, signed by a quorum of its validators: its chain id
+ * and validator-set hash are genesis's, and cert is a valid commit certificate for its
+ * height and hash. `which` names the block in the reason ("the newest"). Also used by
+ * checkpoints (docs/audit.md). */
+int gov_certified_header_verify(const gov_genesis *genesis, const gov_block_header *header,
+                                const gov_commit_cert *cert, const char *which, char *why,
+                                size_t why_len);
+
 /* What a verified receipt shows. */
 typedef struct {
     bool found;       /* false: the receipt proves the document was never issued */
