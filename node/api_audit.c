@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "govchain/checkpoint.h"
 #include "govchain/error.h"
 #include "govchain/merkle.h"
 #include "govchain/query.h"
@@ -84,20 +85,6 @@ static void read_raw_blocks(read_job *job)
 
 /* Consistency --------------------------------------------------------------------------- */
 
-/* The hash of block h's header, and the header and certificate. */
-static int header_of(gov_ledger *ledger, uint64_t height, gov_block_header *header,
-                     gov_commit_cert *cert, gov_hash *hash, char *why, size_t why_len)
-{
-    gov_block block;
-    int rc = gov_ledger_block_get(ledger, height, &block, cert, why, why_len);
-    if (rc != 0) {
-        return rc;
-    }
-    *header = block.header;
-    gov_block_clear(&block);
-    return gov_block_hash(gov_ledger_genesis(ledger)->suite, header, hash);
-}
-
 static json_t *certified_json(const gov_block_header *header, const gov_commit_cert *cert)
 {
     gov_buf h, c;
@@ -115,68 +102,27 @@ static json_t *certified_json(const gov_block_header *header, const gov_commit_c
 
 static void read_consistency(read_job *job)
 {
-    gov_ledger *ledger = gov_api_ledger(job->api);
-    gov_suite suite = gov_ledger_genesis(ledger)->suite;
-    uint64_t head = gov_ledger_head_get(ledger)->height;
-    uint64_t from = job->height, to = job->to_height;
-    if (from == 0 || from > to || to > head) {
-        gov_api_read_fail(job, 400, "bad_range", "need 1 <= from <= to <= the chain's height");
-        return;
-    }
+    gov_history_proof *proof = malloc(sizeof(*proof));
     char why[200];
-    gov_block_header from_header, to_header;
-    gov_commit_cert from_cert, to_cert;
-    gov_hash from_hash, to_hash;
-    if (header_of(ledger, from, &from_header, &from_cert, &from_hash, why, sizeof(why)) != 0 ||
-        header_of(ledger, to, &to_header, &to_cert, &to_hash, why, sizeof(why)) != 0) {
-        gov_api_read_store_error(job, why);
+    if (proof == NULL) {
+        gov_api_read_fail(job, 503, "out_of_memory", "the node is out of memory");
         return;
     }
-    /* The history tree of block `to` holds the hashes of blocks 1 .. to-1. */
-    uint64_t size = to - 1;
-    gov_hash consistency[GOV_MERKLE_PROOF_MAX], inclusion[GOV_MERKLE_PROOF_MAX];
-    size_t consistency_len = 0, inclusion_len = 0;
-    if (from < to) {
-        gov_hash *leaves = calloc(size, sizeof(*leaves));
-        if (leaves == NULL) {
-            gov_api_read_fail(job, 503, "out_of_memory", "the node is out of memory");
-            return;
-        }
-        /* Block h's hash is block h+1's prev_hash: one header read per block. */
-        gov_hash previous = from_hash;
-        for (uint64_t h = 1; h <= size; h++) {
-            gov_block_header header;
-            gov_commit_cert cert;
-            gov_hash hash;
-            if (h == from) {
-                hash = previous;
-            } else if (header_of(ledger, h, &header, &cert, &hash, why, sizeof(why)) != 0) {
-                free(leaves);
-                gov_api_read_store_error(job, why);
-                return;
-            }
-            gov_merkle_leaf_hash(suite, hash.bytes, GOV_HASH_LEN, &leaves[h - 1]);
-        }
-        int rc = 0;
-        if (from > 1) {
-            rc = gov_merkle_consistency_proof(suite, leaves, from - 1, size, consistency,
-                                              &consistency_len);
-        }
-        if (rc == 0) {
-            rc = gov_merkle_inclusion_proof(suite, leaves, size, from - 1, inclusion,
-                                            &inclusion_len);
-        }
-        free(leaves);
-        if (rc != 0) {
-            gov_api_read_store_error(job, "the history tree does not hold these sizes");
-            return;
-        }
+    int rc = gov_history_proof_build(gov_api_ledger(job->api), job->height, job->to_height, proof,
+                                     why, sizeof(why));
+    if (rc == GOV_EINVAL) {
+        gov_api_read_fail(job, 400, "bad_range", why);
+    } else if (rc != 0) {
+        gov_api_read_store_error(job, why);
+    } else {
+        job->body = json_pack("{s:o, s:o, s:o, s:o}", "from",
+                              certified_json(&proof->from.header, &proof->from.cert), "to",
+                              certified_json(&proof->to.header, &proof->to.cert), "consistency",
+                              hashes_json(proof->consistency, proof->consistency_len), "inclusion",
+                              hashes_json(proof->inclusion, proof->inclusion_len));
+        job->status = 200;
     }
-    job->body = json_pack("{s:o, s:o, s:o, s:o}", "from", certified_json(&from_header, &from_cert),
-                          "to", certified_json(&to_header, &to_cert), "consistency",
-                          hashes_json(consistency, consistency_len), "inclusion",
-                          hashes_json(inclusion, inclusion_len));
-    job->status = 200;
+    free(proof);
 }
 
 /* A department's transactions ------------------------------------------------------------ */
@@ -272,13 +218,11 @@ uint64_t gov_api_height_at_time(gov_ledger *ledger, uint64_t time_ms)
     char why[160];
     while (low < high) {
         uint64_t middle = low + (high - low + 1) / 2;
-        gov_block_header header;
-        gov_commit_cert cert;
-        gov_hash hash;
-        if (header_of(ledger, middle, &header, &cert, &hash, why, sizeof(why)) != 0) {
+        gov_certified_header header;
+        if (gov_certified_header_get(ledger, middle, &header, why, sizeof(why)) != 0) {
             return low;
         }
-        if (header.time_ms <= time_ms) {
+        if (header.header.time_ms <= time_ms) {
             low = middle;
         } else {
             high = middle - 1;
