@@ -28,6 +28,9 @@ static const command commands[] = {
     {"receipt", gov_cmd_receipt,
      "save a document's receipt (a proof anyone can check) from a node"},
     {"verify", gov_cmd_verify, "check a receipt offline against the genesis alone"},
+    {"checkpoint", gov_cmd_checkpoint,
+     "save a certified checkpoint, or prove a node's chain extends one"},
+    {"audit", gov_cmd_audit, "list what one department did, by height or time (JSON Lines or CSV)"},
     {"replay", gov_cmd_replay, "rebuild a ledger from a data directory, re-verifying all"},
     {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
 };
