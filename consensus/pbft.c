@@ -152,6 +152,9 @@ static bool is_primary(const gov_pbft *r)
 }
 
 static void add_event(gov_pbft *r, gov_pbft_event_kind kind, uint32_t peer, const char *fmt,
+                      va_list args) __attribute__((format(printf, 4, 0)));
+
+static void add_event(gov_pbft *r, gov_pbft_event_kind kind, uint32_t peer, const char *fmt,
                       va_list args)
 {
     if (r->ready.events_count >= GOV_PBFT_READY_EVENTS_MAX) {
