@@ -52,7 +52,7 @@ typedef struct {
 } window_slot;
 
 typedef struct {
-    gov_ledger *source;
+    const gov_replay_source *source;
     const gov_replay_verifier *verifier;
     window_slot slots[WINDOW_BLOCKS];
     uint64_t first;     /* the height in slots[first % WINDOW_BLOCKS] */
@@ -77,8 +77,8 @@ static void fill(window *w)
         window_slot *slot = slot_at(w, height);
         memset(slot, 0, sizeof(*slot));
         slot->height = height;
-        slot->rc = gov_ledger_block_get(w->source, height, &slot->block, &slot->cert, slot->detail,
-                                        sizeof(slot->detail));
+        slot->rc = w->source->block_get(w->source->arg, height, &slot->block, &slot->cert,
+                                        slot->detail, sizeof(slot->detail));
         if (slot->rc == 0 && slot->block.header.height != height) {
             slot->rc =
                 gov_fail(slot->detail, sizeof(slot->detail), GOV_EINVAL,
@@ -132,11 +132,11 @@ static void prevalidate(gov_ledger *target, window *w, window_slot *slot)
     }
 }
 
-int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until,
-               const gov_replay_verifier *verifier, gov_replay_block_cb cb, void *arg,
-               gov_replay_summary *summary, char *why, size_t why_len)
+int gov_replay_from(const gov_replay_source *source, gov_ledger *target, uint64_t until,
+                    const gov_replay_verifier *verifier, gov_replay_block_cb cb, void *arg,
+                    gov_replay_summary *summary, char *why, size_t why_len)
 {
-    uint64_t last = gov_ledger_head_get(source)->height;
+    uint64_t last = source->head_height;
     if (until != 0 && until < last) {
         last = until;
     }
@@ -184,18 +184,36 @@ int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until,
     }
     free(w);
     summary->height = gov_ledger_head_get(target)->height;
-    /* At the source's head the two heads must agree: the head record is not covered by
-     * any certificate, so check it as well. */
-    const gov_ledger_head *theirs = gov_ledger_head_get(source);
+    /* At the source's head the two heads must agree: a stored head record is not
+     * covered by any certificate, so check it as well. */
     const gov_ledger_head *ours = gov_ledger_head_get(target);
-    if (rc == 0 && ours->height == theirs->height && !gov_hash_equal(&ours->hash, &theirs->hash)) {
+    if (rc == 0 && source->head_hash != NULL && ours->height == source->head_height &&
+        !gov_hash_equal(&ours->hash, source->head_hash)) {
         char a[2 * GOV_HASH_LEN + 1];
         char b[2 * GOV_HASH_LEN + 1];
-        gov_hex_encode(theirs->hash.bytes, GOV_HASH_LEN, a);
+        gov_hex_encode(source->head_hash->bytes, GOV_HASH_LEN, a);
         gov_hex_encode(ours->hash.bytes, GOV_HASH_LEN, b);
         rc = gov_fail(why, why_len, GOV_EINVAL,
                       "height %" PRIu64 ": head hash: the store says %s, the replay gives %s",
                       ours->height, a, b);
     }
     return rc;
+}
+
+static int ledger_block_get(void *arg, uint64_t height, gov_block *block, gov_commit_cert *cert,
+                            char *why, size_t why_len)
+{
+    return gov_ledger_block_get(arg, height, block, cert, why, why_len);
+}
+
+int gov_replay(gov_ledger *source, gov_ledger *target, uint64_t until,
+               const gov_replay_verifier *verifier, gov_replay_block_cb cb, void *arg,
+               gov_replay_summary *summary, char *why, size_t why_len)
+{
+    const gov_ledger_head *head = gov_ledger_head_get(source);
+    gov_replay_source from = {.block_get = ledger_block_get,
+                              .arg = source,
+                              .head_height = head->height,
+                              .head_hash = &head->hash};
+    return gov_replay_from(&from, target, until, verifier, cb, arg, summary, why, why_len);
 }

@@ -49,6 +49,22 @@ typedef struct {
     void *arg;
 } gov_replay_verifier;
 
+/* Where a replay reads blocks: a ledger (gov_replay) or a node's API (govchain replay
+ * --from). block_get returns the block at a height with its certificate (the caller's
+ * to clear), or a negative GOV_E* code with the reason in why[]. head_hash, when not
+ * NULL, is the source's own idea of its head block's hash, checked at the end. */
+typedef struct {
+    int (*block_get)(void *arg, uint64_t height, gov_block *block, gov_commit_cert *cert, char *why,
+                     size_t why_len);
+    void *arg;
+    uint64_t head_height;
+    const gov_hash *head_hash;
+} gov_replay_source;
+
+int gov_replay_from(const gov_replay_source *source, gov_ledger *target, uint64_t until,
+                    const gov_replay_verifier *verifier, gov_replay_block_cb cb, void *arg,
+                    gov_replay_summary *summary, char *why, size_t why_len);
+
 /* Replays source's blocks (target->head + 1) .. min(until, source head) into target
  * (until 0: to the source's head). GOV_EINVAL when a block does not re-verify, with
  * "height H: <field>: ..." in why[]; other codes when a store fails. */
