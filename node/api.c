@@ -1175,6 +1175,11 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
             method_not_allowed(reply, "POST");
             return;
         }
+        if (api->config.read_only) {
+            gov_http_reply_error(reply, 403, "read_only",
+                                 "this node is an observer: send transactions to a validator");
+            return;
+        }
         handle_submit(api, reply, request);
         return;
     }

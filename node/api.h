@@ -55,6 +55,7 @@ typedef struct {
     void (*metrics_cb)(void *arg, gov_buf *out);
     void *arg;
     uint32_t wait_timeout_ms; /* ?wait=commit gives up (202) after this */
+    bool read_only;           /* an observer: POST /v1/txs is refused (403) */
 } gov_api_config;
 
 gov_api *gov_api_new(const gov_api_config *config); /* NULL when out of memory */

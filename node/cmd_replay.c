@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "govchain/error.h"
 #include "govchain/genesis.h"
@@ -22,12 +23,14 @@
 #include "node/cli.h"
 #include "node/file.h"
 #include "node/json_out.h"
+#include "node/remote_blocks.h"
 #include "node/verify_pool.h"
 
 #define COMMAND "replay"
 
 static const char usage[] =
-    "Usage: govchain replay --data-dir DIR --genesis FILE [--until H] [--export FILE.jsonl]\n"
+    "Usage: govchain replay (--data-dir DIR | --from URL) --genesis FILE [--until H]\n"
+    "                       [--export FILE.jsonl]\n"
     "\n"
     "Rebuilds a fresh ledger, in memory, from the blocks stored in the node data directory\n"
     "DIR (its LevelDB store), re-verifying every commit certificate against the validators\n"
@@ -35,6 +38,8 @@ static const char usage[] =
     "history_root and state_root. The data directory is only read.\n"
     "\n"
     "  --data-dir DIR      the node's data directory (the LevelDB store)\n"
+    "  --from URL          a running node's API instead (http://host:port): its blocks are\n"
+    "                      pulled and checked the same way, trusting the node for nothing\n"
     "  --genesis FILE      the chain's genesis file\n"
     "  --until H           stop after height H (default: the stored head)\n"
     "  --export FILE       write one JSON object per transaction (JSON Lines), with its\n"
@@ -46,6 +51,7 @@ static const char usage[] =
 
 typedef struct {
     const char *data_dir;
+    const char *from_url;
     const char *genesis_path;
     const char *export_path;
     uint64_t until;
@@ -54,9 +60,13 @@ typedef struct {
 static int parse(int argc, char **argv, options *out, bool *help)
 {
     static const struct option long_options[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"genesis", required_argument, NULL, 'g'},
-        {"until", required_argument, NULL, 'u'},    {"export", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"genesis", required_argument, NULL, 'g'},
+        {"from", required_argument, NULL, 'f'},
+        {"until", required_argument, NULL, 'u'},
+        {"export", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int option;
     opterr = 0;
@@ -66,6 +76,9 @@ static int parse(int argc, char **argv, options *out, bool *help)
         switch (option) {
         case 'd':
             out->data_dir = optarg;
+            break;
+        case 'f':
+            out->from_url = optarg;
             break;
         case 'g':
             out->genesis_path = optarg;
@@ -94,8 +107,10 @@ static int parse(int argc, char **argv, options *out, bool *help)
     if (optind < argc) {
         return gov_cli_usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
     }
-    if (out->data_dir == NULL || out->genesis_path == NULL) {
-        return gov_cli_usage_error(COMMAND, "--data-dir DIR and --genesis FILE are required");
+    if ((out->data_dir == NULL) == (out->from_url == NULL) || out->genesis_path == NULL) {
+        return gov_cli_usage_error(COMMAND,
+                                   "--genesis FILE and one of --data-dir DIR and --from URL are "
+                                   "required");
     }
     return GOV_EXIT_OK;
 }
@@ -113,16 +128,48 @@ static int load_genesis(const char *path, gov_genesis **out)
     return rc == 0 ? 0 : gov_cli_failure(COMMAND, "%s: %s", path, why);
 }
 
-/* What the export callback needs: the file and the chain's genesis. */
+/* What the per-block callback needs: the export file, the chain's genesis, and the
+ * progress line on a terminal. */
 typedef struct {
     FILE *file;
     const gov_genesis *genesis;
+    uint64_t documents; /* ISSUE transactions replayed */
+    uint64_t transactions;
+    uint64_t last; /* the height the replay goes to */
+    bool progress; /* standard error is a terminal */
+    struct timespec start, shown;
 } replay_context;
+
+static double seconds_since(const struct timespec *start);
+
+static void show_progress(replay_context *out, uint64_t height, bool final)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!out->progress || (!final && seconds_since(&out->shown) < 0.2)) {
+        return;
+    }
+    out->shown = now;
+    double elapsed = seconds_since(&out->start);
+    double share = out->last == 0 ? 1.0 : (double)height / (double)out->last;
+    int bar = (int)(share * 30);
+    fprintf(stderr, "\rreplaying [%.*s%*s] %5.1f%%  height %" PRIu64 " of %" PRIu64 "  %.0f tx/s ",
+            bar, "##############################", 30 - bar, "", share * 100, height, out->last,
+            elapsed > 0 ? (double)out->transactions / elapsed : 0.0);
+    if (final) {
+        fputc('\n', stderr);
+    }
+}
 
 /* Writes each replayed transaction as one JSON line. */
 static int export_block(void *arg, const gov_block *block, const gov_hash *hash)
 {
     replay_context *out = arg;
+    out->transactions += block->txs_count;
+    for (uint32_t i = 0; i < block->txs_count; i++) {
+        out->documents += block->txs[i].kind == GOV_TX_ISSUE;
+    }
+    show_progress(out, block->header.height, false);
     if (out->file == NULL) {
         return 0;
     }
@@ -146,6 +193,12 @@ static int export_block(void *arg, const gov_block *block, const gov_hash *hash)
     return 0;
 }
 
+static int ledger_block_get(void *arg, uint64_t height, gov_block *block, gov_commit_cert *cert,
+                            char *why, size_t why_len)
+{
+    return gov_ledger_block_get(arg, height, block, cert, why, why_len);
+}
+
 static double seconds_since(const struct timespec *start)
 {
     struct timespec now;
@@ -160,29 +213,47 @@ static int run(const options *opts, gov_genesis *genesis)
     gov_kv *target_store = NULL;
     gov_ledger *source = NULL;
     gov_ledger *target = NULL;
-    replay_context out = {.genesis = genesis};
+    gov_remote_blocks *remote = NULL;
+    replay_context out = {.genesis = genesis, .progress = isatty(STDERR_FILENO)};
     int status = GOV_EXIT_FAILED;
-    if (gov_kv_leveldb_open(opts->data_dir, false, &source_store, why, sizeof(why)) != 0 ||
-        gov_ledger_open(genesis, source_store, &source, why, sizeof(why)) != 0 ||
+    const char *where = opts->data_dir != NULL ? opts->data_dir : opts->from_url;
+    int rc = opts->data_dir != NULL
+                 ? gov_kv_leveldb_open(opts->data_dir, false, &source_store, why, sizeof(why))
+                 : gov_remote_blocks_open(opts->from_url, &remote, why, sizeof(why));
+    if (rc != 0 ||
+        (source_store != NULL &&
+         gov_ledger_open(genesis, source_store, &source, why, sizeof(why)) != 0) ||
         gov_kv_memory_open(&target_store) != 0 ||
         gov_ledger_open(genesis, target_store, &target, why, sizeof(why)) != 0) {
-        gov_cli_failure(COMMAND, "%s: %s", opts->data_dir, why);
+        gov_cli_failure(COMMAND, "%s: %s", where, why);
         goto out;
     }
+    gov_replay_source from;
+    if (remote != NULL) {
+        from = gov_remote_blocks_source(remote);
+    } else {
+        const gov_ledger_head *head = gov_ledger_head_get(source);
+        from = (gov_replay_source){.block_get = ledger_block_get,
+                                   .arg = source,
+                                   .head_height = head->height,
+                                   .head_hash = &head->hash};
+    }
+    out.last = opts->until != 0 && opts->until < from.head_height ? opts->until : from.head_height;
     if (opts->export_path != NULL && (out.file = fopen(opts->export_path, "wx")) == NULL) {
         gov_cli_failure(COMMAND, "cannot create %s: %s", opts->export_path, strerror(errno));
         goto out;
     }
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    clock_gettime(CLOCK_MONOTONIC, &out.start);
+    out.shown = out.start;
     gov_replay_summary summary;
     /* Without a pool (out of memory) every signature is checked in line. */
     gov_verify_pool *pool = gov_verify_pool_open(genesis, gov_verify_threads());
     gov_replay_verifier verifier = gov_verify_for_replay(pool);
-    int rc = gov_replay(source, target, opts->until, pool != NULL ? &verifier : NULL, export_block,
-                        &out, &summary, why, sizeof(why));
+    rc = gov_replay_from(&from, target, opts->until, pool != NULL ? &verifier : NULL, export_block,
+                         &out, &summary, why, sizeof(why));
     gov_verify_pool_close(pool);
-    double seconds = seconds_since(&start);
+    double seconds = seconds_since(&out.start);
+    show_progress(&out, gov_ledger_head_get(target)->height, true);
     if (out.file != NULL && fclose(out.file) != 0 && rc == 0) {
         rc = GOV_EIO;
         snprintf(why, sizeof(why), "writing %s: %s", opts->export_path, strerror(errno));
@@ -197,9 +268,11 @@ static int run(const options *opts, gov_genesis *genesis)
     char root[2 * GOV_HASH_LEN + 1];
     gov_hex_encode(head->hash.bytes, GOV_HASH_LEN, hash);
     gov_hex_encode(head->state_root.bytes, GOV_HASH_LEN, root);
-    printf("replayed %" PRIu64 " blocks, %" PRIu64 " transactions in %.2f s: every certificate, "
-           "signature and root re-verified\n",
-           summary.blocks, summary.transactions, seconds);
+    printf("replayed %" PRIu64 " blocks, %" PRIu64 " transactions (%" PRIu64
+           " documents issued) in %.2f s, %.0f transactions/s: every certificate, signature "
+           "and root re-verified\n",
+           summary.blocks, summary.transactions, out.documents, seconds,
+           seconds > 0 ? (double)summary.transactions / seconds : 0.0);
     printf("height: %" PRIu64 "\nblock hash: %s\nstate root: %s\n", head->height, hash, root);
     if (opts->export_path != NULL) {
         printf("exported: %s\n", opts->export_path);
@@ -213,6 +286,7 @@ out:
     gov_ledger_close(source);
     gov_kv_close(target_store);
     gov_kv_close(source_store);
+    gov_remote_blocks_close(remote);
     return status;
 }
 

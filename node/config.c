@@ -196,10 +196,44 @@ static bool set_peer(gov_node_config *config, int index, const char *value, char
     return true;
 }
 
+/* observer.source.N = http://host:port; the sources are kept in N order. */
+static bool set_source(gov_node_config *config, const char *name, const char *value, char *error,
+                       size_t error_len)
+{
+    uint64_t index = 0;
+    if (strncmp(name, "source.", 7) != 0 ||
+        !parse_u64(name + 7, 0, GOV_OBSERVER_SOURCES_MAX - 1, &index)) {
+        snprintf(error, error_len, "unknown key '%s' in section [observer]", name);
+        return false;
+    }
+    size_t len = strlen(value);
+    if (strncmp(value, "http://", 7) != 0 || len <= 7 || len >= GOV_CONFIG_URL_MAX) {
+        snprintf(error, error_len, "observer.%s must be a validator's API URL, http://host:port",
+                 name);
+        return false;
+    }
+    if (config->observer_sources[index][0] != '\0') {
+        snprintf(error, error_len, "observer.%s is set twice", name);
+        return false;
+    }
+    memcpy(config->observer_sources[index], value, len + 1);
+    if (index + 1 > config->observer_sources_count) {
+        config->observer_sources_count = (uint32_t)index + 1;
+    }
+    return true;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
     parse_state *state = user;
     if (state->failed) {
+        return 0;
+    }
+    if (strcmp(section, "observer") == 0) {
+        if (set_source(state->config, name, value, state->error, sizeof(state->error))) {
+            return 1;
+        }
+        state->failed = true;
         return 0;
     }
     int peer = strcmp(section, "network") == 0 ? peer_index(name) : -1;
@@ -326,6 +360,21 @@ int gov_node_config_parse(const char *home, const char *text, gov_node_config *o
     }
     if (!state.seen[key_index("api", "listen")]) {
         return gov_fail(why, why_len, GOV_EINVAL, "config.ini: api.listen is required");
+    }
+    if (out->role == GOV_ROLE_OBSERVER) {
+        if (out->observer_sources_count == 0) {
+            return gov_fail(why, why_len, GOV_EINVAL,
+                            "config.ini: an observer needs observer.source.0 (a validator's "
+                            "API URL)");
+        }
+        for (uint32_t i = 0; i < out->observer_sources_count; i++) {
+            if (out->observer_sources[i][0] == '\0') {
+                return gov_fail(why, why_len, GOV_EINVAL,
+                                "config.ini: observer.source.%u is missing (sources are "
+                                "numbered from 0 without gaps)",
+                                i);
+            }
+        }
     }
     if (out->role == GOV_ROLE_VALIDATOR) {
         if (!state.seen[key_index("node", "validator")]) {

@@ -22,6 +22,8 @@ enum {
     GOV_CONFIG_BYTES_MAX = 64 * 1024,
     GOV_CONFIG_PATH_MAX = 1024,
     GOV_CONFIG_HOST_MAX = 64,
+    GOV_CONFIG_URL_MAX = 128,
+    GOV_OBSERVER_SOURCES_MAX = 16,
 };
 
 typedef enum { GOV_ROLE_VALIDATOR, GOV_ROLE_OBSERVER } gov_node_role;
@@ -61,6 +63,10 @@ typedef struct {
 
     /* [log] */
     gov_log_format log_format;
+
+    /* [observer]: source.N, the validators' APIs an observer reads blocks from */
+    uint32_t observer_sources_count;
+    char observer_sources[GOV_OBSERVER_SOURCES_MAX][GOV_CONFIG_URL_MAX];
 } gov_node_config;
 
 /* Loads home/config.ini with environment overrides into *out. 0, or GOV_ENOENT (no

@@ -20,6 +20,7 @@
 #include "node/api.h"
 #include "node/config.h"
 #include "node/driver.h"
+#include "node/follower.h"
 #include "node/file.h"
 #include "node/http.h"
 #include "node/lane.h"
@@ -45,6 +46,7 @@ typedef struct {
     gov_http_server *http;
     gov_peer_net *peers;
     gov_driver *driver;
+    gov_follower *follower; /* role = observer */
     char addresses[GOV_VALIDATORS_MAX][GOV_CONFIG_HOST_MAX + 16];
     const char *address_list[GOV_VALIDATORS_MAX];
     char listen[GOV_CONFIG_HOST_MAX + 16];
@@ -107,6 +109,10 @@ static void stop(node *n, int exit_code)
     if (n->driver != NULL) {
         n->closing++;
         gov_driver_stop(n->driver, driver_stopped, n);
+    }
+    if (n->follower != NULL) {
+        n->closing++;
+        gov_follower_stop(n->follower, component_closed, n);
     }
     component_closed(n);
 }
@@ -176,6 +182,9 @@ static void on_committed(void *arg, const gov_block *block, const gov_hash *hash
         }
     }
     n->commits++;
+    if (n->follower != NULL) {
+        gov_log_position(&n->log, block->header.height, 0); /* an observer has no view */
+    }
     char hex[2 * GOV_HASH_LEN + 1];
     gov_hex_encode(hash->bytes, GOV_HASH_LEN, hex);
     gov_log(&n->log, GOV_LOG_INFO, "commit", "block %llu, %u txs, hash %s, proposer %u",
@@ -236,6 +245,16 @@ static void add_status(void *arg, json_t *status)
     node *n = arg;
     node_counters c;
     read_counters(n, &c);
+    if (n->follower != NULL) {
+        uint64_t source = gov_follower_source_height(n->follower);
+        uint64_t height = gov_ledger_head_get(n->ledger)->height;
+        json_object_set_new(status, "node", json_string("observer"));
+        json_object_set_new(status, "role", json_string("observer"));
+        json_object_set_new(status, "observer",
+                            json_pack("{s:I, s:I}", "source_height", (json_int_t)source, "lag",
+                                      (json_int_t)(source > height ? source - height : 0)));
+        return;
+    }
     json_object_set_new(
         status, "node",
         json_string(
@@ -256,6 +275,17 @@ static void add_status(void *arg, json_t *status)
 static void add_metrics(void *arg, gov_buf *out)
 {
     node *n = arg;
+    if (n->follower != NULL) {
+        uint64_t source = gov_follower_source_height(n->follower);
+        uint64_t height = gov_ledger_head_get(n->ledger)->height;
+        char text[200];
+        int len = snprintf(text, sizeof(text),
+                           "# TYPE govchain_observer_lag_blocks gauge\n"
+                           "govchain_observer_lag_blocks %llu\n",
+                           (unsigned long long)(source > height ? source - height : 0));
+        gov_buf_append(out, text, (size_t)len);
+        return;
+    }
     node_counters c;
     read_counters(n, &c);
     char text[1024];
@@ -293,6 +323,11 @@ static int load_chain(node *n, char *why, size_t why_len)
     free(text);
     if (rc != 0) {
         return gov_fail(why, why_len, rc, "%s: %s", n->config.genesis_path, inner);
+    }
+    if (n->config.role == GOV_ROLE_OBSERVER) {
+        /* An observer holds no key: it cannot sign, so it cannot vote. */
+        rc = gov_kv_leveldb_open(n->config.data_dir, true, &n->store, why, why_len);
+        return rc != 0 ? rc : gov_ledger_open(n->genesis, n->store, &n->ledger, why, why_len);
     }
     if (n->config.validator >= n->genesis->validators_count) {
         return gov_fail(why, why_len, GOV_EINVAL,
@@ -335,6 +370,7 @@ static int start_services(node *n, char *why, size_t why_len)
         .status_cb = add_status,
         .metrics_cb = add_metrics,
         .arg = n,
+        .read_only = n->config.role == GOV_ROLE_OBSERVER,
     };
     n->api = n->mempool != NULL && n->lane != NULL ? gov_api_new(&api) : NULL;
     if (n->api == NULL) {
@@ -354,6 +390,22 @@ static int start_services(node *n, char *why, size_t why_len)
         return rc;
     }
 
+    if (n->config.role == GOV_ROLE_OBSERVER) {
+        gov_follower_config follower = {
+            .loop = &n->loop,
+            .ledger = n->ledger,
+            .ledger_lock = &n->ledger_lock,
+            .lane = n->lane,
+            .log = &n->log,
+            .sources_count = n->config.observer_sources_count,
+            .committed_cb = on_committed,
+            .arg = n,
+        };
+        for (uint32_t i = 0; i < n->config.observer_sources_count; i++) {
+            follower.sources[i] = n->config.observer_sources[i];
+        }
+        return gov_follower_start(&follower, &n->follower, why, why_len);
+    }
     n->validator_keys = calloc(n->genesis->validators_count, sizeof(*n->validator_keys));
     if (n->validator_keys == NULL) {
         return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
@@ -404,6 +456,7 @@ static int start_services(node *n, char *why, size_t why_len)
 
 static void release(node *n)
 {
+    gov_follower_free(n->follower);
     gov_api_free(n->api);
     gov_lane_free(n->lane);
     gov_verify_pool_close(n->verify);
@@ -429,12 +482,6 @@ int gov_node_run(const char *home)
         free(n);
         return rc == GOV_EINVAL ? 2 : 1;
     }
-    if (n->config.role == GOV_ROLE_OBSERVER) {
-        fprintf(stderr, "govchain node: role = observer is not supported by this version yet; "
-                        "run a validator, or replay a node's data with `govchain replay`\n");
-        free(n);
-        return 2;
-    }
     signal(SIGPIPE, SIG_IGN);
     pthread_rwlock_init(&n->ledger_lock, NULL);
     uv_loop_init(&n->loop);
@@ -443,7 +490,9 @@ int gov_node_run(const char *home)
     n->sigterm.data = n->sigint.data = n;
     rc = load_chain(n, why, sizeof(why));
     const char *name = "node";
-    if (rc == 0) {
+    if (rc == 0 && n->config.role == GOV_ROLE_OBSERVER) {
+        name = "observer";
+    } else if (rc == 0) {
         name = n->genesis->departments[n->genesis->validators[n->config.validator].department].id;
     }
     gov_log_init(&n->log, stdout, n->config.log_format, name);
@@ -458,11 +507,20 @@ int gov_node_run(const char *home)
         }
         stop(n, 1);
     } else {
-        gov_log(&n->log, GOV_LOG_INFO, "start",
-                "validator %u of chain %s at height %llu; API on %s:%u, peers on %s",
-                n->config.validator, n->genesis->chain_name,
-                (unsigned long long)gov_ledger_head_get(n->ledger)->height,
-                n->config.api_listen.host, gov_http_server_port(n->http), n->listen);
+        if (n->follower != NULL) {
+            gov_log(&n->log, GOV_LOG_INFO, "start",
+                    "observer of chain %s at height %llu, following %s; API on %s:%u",
+                    n->genesis->chain_name,
+                    (unsigned long long)gov_ledger_head_get(n->ledger)->height,
+                    n->config.observer_sources[0], n->config.api_listen.host,
+                    gov_http_server_port(n->http));
+        } else {
+            gov_log(&n->log, GOV_LOG_INFO, "start",
+                    "validator %u of chain %s at height %llu; API on %s:%u, peers on %s",
+                    n->config.validator, n->genesis->chain_name,
+                    (unsigned long long)gov_ledger_head_get(n->ledger)->height,
+                    n->config.api_listen.host, gov_http_server_port(n->http), n->listen);
+        }
     }
     if (!n->stopping) {
         uv_signal_start(&n->sigterm, on_signal, SIGTERM);

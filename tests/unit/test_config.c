@@ -133,10 +133,33 @@ static void test_observer_needs_no_key_or_index(void **state)
     gov_node_config config;
     char why[200] = "";
     const char *text = "[node]\nrole = observer\n[api]\nlisten = 127.0.0.1:8090\n"
-                       "[network]\npeer.0 = 127.0.0.1:7000\n";
+                       "[observer]\nsource.0 = http://127.0.0.1:8100\n"
+                       "source.1 = http://127.0.0.1:8101\n";
     assert_int_equal(gov_node_config_parse("/obs", text, &config, why, sizeof(why)), 0);
     assert_int_equal(config.role, GOV_ROLE_OBSERVER);
-    assert_true(config.has_peer[0]);
+    assert_int_equal(config.observer_sources_count, 2);
+    assert_string_equal(config.observer_sources[1], "http://127.0.0.1:8101");
+    /* An observer needs sources, numbered without gaps, that are URLs. */
+    assert_int_equal(gov_node_config_parse("/obs",
+                                           "[node]\nrole = observer\n[api]\n"
+                                           "listen = 127.0.0.1:8090\n",
+                                           &config, why, sizeof(why)),
+                     GOV_EINVAL);
+    assert_non_null(strstr(why, "observer.source.0"));
+    assert_int_equal(gov_node_config_parse("/obs",
+                                           "[node]\nrole = observer\n[api]\n"
+                                           "listen = 127.0.0.1:8090\n[observer]\n"
+                                           "source.1 = http://127.0.0.1:8101\n",
+                                           &config, why, sizeof(why)),
+                     GOV_EINVAL);
+    assert_non_null(strstr(why, "observer.source.0 is missing"));
+    assert_int_equal(gov_node_config_parse("/obs",
+                                           "[node]\nrole = observer\n[api]\n"
+                                           "listen = 127.0.0.1:8090\n[observer]\n"
+                                           "source.0 = 127.0.0.1:8101\n",
+                                           &config, why, sizeof(why)),
+                     GOV_EINVAL);
+    assert_non_null(strstr(why, "must be a validator's API URL"));
 }
 
 static void test_load_reads_the_home_directory(void **state)

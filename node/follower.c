@@ -1,0 +1,190 @@
+/* An observer's follower (node/follower.h). */
+#include "node/follower.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "govchain/error.h"
+#include "node/remote_blocks.h"
+
+enum {
+    WAIT_MS = 2000,    /* long poll for the next block */
+    BATCH_BLOCKS = 50, /* blocks committed per job */
+    RETRY_MS = 1000,   /* after a source failed */
+};
+
+typedef struct {
+    gov_block block;
+    gov_hash hash;
+} committed;
+
+struct gov_follower {
+    gov_follower_config config;
+    char sources[GOV_FOLLOWER_SOURCES_MAX][1024];
+    uint32_t current;
+    gov_remote_blocks *remote; /* the lane's, between jobs */
+    uint64_t source_height;
+    uv_timer_t retry;
+    bool stopping, running;
+    void (*stopped_cb)(void *arg);
+    void *stopped_arg;
+    /* The job's results. */
+    committed done[BATCH_BLOCKS];
+    uint32_t done_count;
+    int rc;
+    char why[512];
+};
+
+static void start_job(gov_follower *f);
+
+/* In the lane: waits for blocks above our head, then checks and commits up to a batch. */
+static void follow_work(void *arg)
+{
+    gov_follower *f = arg;
+    f->done_count = 0;
+    f->rc = 0;
+    if (f->remote == NULL) {
+        f->rc = gov_remote_blocks_open(f->sources[f->current], &f->remote, f->why, sizeof(f->why));
+        if (f->rc != 0) {
+            return;
+        }
+    }
+    gov_ledger *ledger = f->config.ledger;
+    uint64_t head = gov_ledger_head_get(ledger)->height;
+    f->rc = gov_remote_blocks_wait(f->remote, head, WAIT_MS, f->why, sizeof(f->why));
+    f->source_height = gov_remote_blocks_head(f->remote);
+    gov_suite suite = gov_ledger_genesis(ledger)->suite;
+    for (uint64_t h = head + 1; f->rc == 0 && h <= f->source_height && f->done_count < BATCH_BLOCKS;
+         h++) {
+        committed *c = &f->done[f->done_count];
+        gov_commit_cert cert;
+        f->rc = gov_remote_blocks_get(f->remote, h, &c->block, &cert, f->why, sizeof(f->why));
+        if (f->rc != 0) {
+            break;
+        }
+        /* Execute outside the lock (it touches only the ledger's pending overlay), then
+         * commit under it: the commit checks the certificate and reuses the execution. */
+        gov_hash digest;
+        gov_ledger_checks checks = {0};
+        f->rc = gov_ledger_validate(ledger, &c->block, &checks, &digest, f->why, sizeof(f->why));
+        if (f->rc == 0) {
+            pthread_rwlock_wrlock(f->config.ledger_lock);
+            f->rc = gov_ledger_commit(ledger, &c->block, &cert, f->why, sizeof(f->why));
+            pthread_rwlock_unlock(f->config.ledger_lock);
+        }
+        if (f->rc == 0) {
+            f->rc = gov_block_hash(suite, &c->block.header, &c->hash);
+        }
+        if (f->rc != 0) {
+            gov_block_clear(&c->block);
+            char inner[512];
+            memcpy(inner, f->why, sizeof(inner));
+            (void)gov_fail(f->why, sizeof(f->why), f->rc, "block %" PRIu64 ": %s", h, inner);
+            break;
+        }
+        f->done_count++;
+    }
+    if (f->rc != 0) {
+        /* A source that fails or serves a bad block is left for the next one. */
+        gov_remote_blocks_close(f->remote);
+        f->remote = NULL;
+    }
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    start_job(timer->data);
+}
+
+static void follow_done(void *arg)
+{
+    gov_follower *f = arg;
+    f->running = false;
+    for (uint32_t i = 0; i < f->done_count; i++) {
+        f->config.committed_cb(f->config.arg, &f->done[i].block, &f->done[i].hash);
+        gov_block_clear(&f->done[i].block);
+    }
+    f->done_count = 0;
+    if (f->rc != 0) {
+        gov_log(f->config.log, GOV_LOG_WARN, "follow", "source %s: %s", f->sources[f->current],
+                f->why);
+        f->current = (f->current + 1) % f->config.sources_count;
+    }
+    if (f->stopping) {
+        uv_close((uv_handle_t *)&f->retry, NULL);
+        if (f->stopped_cb != NULL) {
+            f->stopped_cb(f->stopped_arg);
+        }
+        return;
+    }
+    if (f->rc != 0) {
+        uv_timer_start(&f->retry, on_retry, RETRY_MS, 0);
+    } else {
+        start_job(f);
+    }
+}
+
+static void start_job(gov_follower *f)
+{
+    if (f->stopping || f->running) {
+        return;
+    }
+    f->running = true;
+    if (gov_lane_submit(f->config.lane, follow_work, follow_done, f) != 0) {
+        f->running = false;
+        uv_timer_start(&f->retry, on_retry, RETRY_MS, 0);
+    }
+}
+
+int gov_follower_start(const gov_follower_config *config, gov_follower **out, char *why,
+                       size_t why_len)
+{
+    *out = NULL;
+    if (config->sources_count == 0 || config->sources_count > GOV_FOLLOWER_SOURCES_MAX) {
+        return gov_fail(why, why_len, GOV_EINVAL,
+                        "an observer needs 1 to %d sources (observer.source.N)",
+                        GOV_FOLLOWER_SOURCES_MAX);
+    }
+    gov_follower *f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
+    }
+    f->config = *config;
+    for (uint32_t i = 0; i < config->sources_count; i++) {
+        snprintf(f->sources[i], sizeof(f->sources[i]), "%s", config->sources[i]);
+        f->config.sources[i] = f->sources[i];
+    }
+    uv_timer_init(config->loop, &f->retry);
+    f->retry.data = f;
+    start_job(f);
+    *out = f;
+    return 0;
+}
+
+void gov_follower_stop(gov_follower *f, void (*done_cb)(void *arg), void *arg)
+{
+    f->stopping = true;
+    f->stopped_cb = done_cb;
+    f->stopped_arg = arg;
+    uv_timer_stop(&f->retry);
+    if (!f->running) {
+        uv_close((uv_handle_t *)&f->retry, NULL);
+        if (done_cb != NULL) {
+            done_cb(arg);
+        }
+    }
+}
+
+void gov_follower_free(gov_follower *f)
+{
+    if (f != NULL) {
+        gov_remote_blocks_close(f->remote);
+        free(f);
+    }
+}
+
+uint64_t gov_follower_source_height(const gov_follower *f)
+{
+    return f->source_height;
+}
