@@ -7,6 +7,7 @@
  */
 #include "govchain/receipt.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,26 +26,152 @@ void gov_receipt_clear(gov_receipt *receipt)
 
 /* Building ----------------------------------------------------------------------------- */
 
-/* The header and certificate of block `height`, and optionally its tx ids. */
-static int block_parts(gov_ledger *ledger, uint64_t height, gov_block_header *header,
-                       gov_commit_cert *cert, gov_block *keep, char *why, size_t why_len)
+/* What a receipt needs of a committed block: its header and certificate, and, for the
+ * issuing block, its transactions and their RFC 6962 leaves. Blocks never change once
+ * committed, so a cache of recent ones needs no invalidation. */
+typedef struct {
+    bool used;
+    uint64_t height;
+    uint64_t last_use;
+    gov_block block; /* owned */
+    gov_commit_cert cert;
+    gov_hash *leaves; /* owned; txs_count of them */
+} cache_entry;
+
+struct gov_receipt_cache {
+    pthread_mutex_t lock;
+    uint32_t count;
+    uint64_t clock;
+    cache_entry *entries;
+};
+
+gov_receipt_cache *gov_receipt_cache_new(uint32_t blocks)
 {
-    gov_block block;
-    int rc = gov_ledger_block_get(ledger, height, &block, cert, why, why_len);
+    gov_receipt_cache *cache = calloc(1, sizeof(*cache));
+    if (cache == NULL || blocks == 0) {
+        free(cache);
+        return NULL;
+    }
+    cache->entries = calloc(blocks, sizeof(*cache->entries));
+    if (cache->entries == NULL || pthread_mutex_init(&cache->lock, NULL) != 0) {
+        free(cache->entries);
+        free(cache);
+        return NULL;
+    }
+    cache->count = blocks;
+    return cache;
+}
+
+static void entry_clear(cache_entry *e)
+{
+    gov_block_clear(&e->block);
+    free(e->leaves);
+    memset(e, 0, sizeof(*e));
+}
+
+void gov_receipt_cache_free(gov_receipt_cache *cache)
+{
+    if (cache == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < cache->count; i++) {
+        entry_clear(&cache->entries[i]);
+    }
+    pthread_mutex_destroy(&cache->lock);
+    free(cache->entries);
+    free(cache);
+}
+
+/* Reads block `height` into e, with its leaves. */
+static int entry_load(gov_ledger *ledger, uint64_t height, cache_entry *e, char *why,
+                      size_t why_len)
+{
+    memset(e, 0, sizeof(*e));
+    int rc = gov_ledger_block_get(ledger, height, &e->block, &e->cert, why, why_len);
     if (rc != 0) {
         return rc;
     }
-    *header = block.header;
-    if (keep != NULL) {
-        *keep = block;
-    } else {
-        gov_block_clear(&block);
+    gov_suite suite = gov_ledger_genesis(ledger)->suite;
+    e->leaves = calloc(e->block.txs_count == 0 ? 1 : e->block.txs_count, sizeof(*e->leaves));
+    if (e->leaves == NULL) {
+        gov_block_clear(&e->block);
+        return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
     }
+    for (uint32_t i = 0; rc == 0 && i < e->block.txs_count; i++) {
+        gov_hash id;
+        rc = gov_tx_id(suite, &e->block.txs[i], &id);
+        gov_merkle_leaf_hash(suite, id.bytes, GOV_HASH_LEN, &e->leaves[i]);
+    }
+    if (rc != 0) {
+        entry_clear(e);
+        return rc;
+    }
+    e->used = true;
+    e->height = height;
     return 0;
 }
 
-int gov_receipt_build(gov_ledger *ledger, const gov_hash *doc_hash, gov_receipt *out, char *why,
-                      size_t why_len)
+/* Fills the header and certificate of block `height` and, when index is not NULL, the
+ * transaction at *index with its path. */
+static int block_parts(gov_ledger *ledger, gov_receipt_cache *cache, uint64_t height,
+                       gov_block_header *header, gov_commit_cert *cert, const uint32_t *index,
+                       gov_receipt *out, char *why, size_t why_len)
+{
+    cache_entry local;
+    cache_entry *e = NULL;
+    int rc = 0;
+    if (cache != NULL) {
+        pthread_mutex_lock(&cache->lock);
+        cache_entry *victim = &cache->entries[0];
+        for (uint32_t i = 0; i < cache->count && e == NULL; i++) {
+            cache_entry *c = &cache->entries[i];
+            if (c->used && c->height == height) {
+                e = c;
+            } else if (!c->used || (victim->used && c->last_use < victim->last_use)) {
+                victim = c;
+            }
+        }
+        if (e == NULL) {
+            entry_clear(victim);
+            rc = entry_load(ledger, height, victim, why, why_len);
+            e = rc == 0 ? victim : NULL;
+        }
+        if (e != NULL) {
+            e->last_use = ++cache->clock;
+        }
+    } else {
+        rc = entry_load(ledger, height, &local, why, why_len);
+        e = rc == 0 ? &local : NULL;
+    }
+    if (rc == 0) {
+        *header = e->block.header;
+        *cert = e->cert;
+    }
+    if (rc == 0 && index != NULL) {
+        gov_suite suite = gov_ledger_genesis(ledger)->suite;
+        size_t path_len = 0;
+        if (*index >= e->block.txs_count) {
+            rc = gov_fail(why, why_len, GOV_EIO, "the issuing transaction is not in its block");
+        } else {
+            out->issue_index = *index;
+            rc = gov_merkle_inclusion_proof(suite, e->leaves, e->block.txs_count, *index, out->path,
+                                            &path_len);
+            out->path_len = (uint32_t)path_len;
+        }
+        if (rc == 0) {
+            rc = gov_tx_copy(&e->block.txs[*index], &out->issue_tx);
+        }
+    }
+    if (cache != NULL) {
+        pthread_mutex_unlock(&cache->lock);
+    } else if (e != NULL) {
+        entry_clear(e);
+    }
+    return rc;
+}
+
+int gov_receipt_build(gov_ledger *ledger, gov_receipt_cache *cache, const gov_hash *doc_hash,
+                      gov_receipt *out, char *why, size_t why_len)
 {
     memset(out, 0, sizeof(*out));
     out->chain_id = gov_ledger_genesis(ledger)->hash;
@@ -54,8 +181,8 @@ int gov_receipt_build(gov_ledger *ledger, const gov_hash *doc_hash, gov_receipt 
         return gov_fail(why, why_len, GOV_ENOENT, "the chain has no block yet");
     }
     gov_suite suite = gov_ledger_genesis(ledger)->suite;
-    int rc =
-        block_parts(ledger, head->height, &out->state_header, &out->state_cert, NULL, why, why_len);
+    int rc = block_parts(ledger, cache, head->height, &out->state_header, &out->state_cert, NULL,
+                         out, why, why_len);
     if (rc == 0) {
         rc = gov_query_doc(ledger, doc_hash, &out->state, &out->found, why, why_len);
     }
@@ -64,43 +191,10 @@ int gov_receipt_build(gov_ledger *ledger, const gov_hash *doc_hash, gov_receipt 
         rc =
             gov_smt_prove(&smt, &out->state_header.state_root, doc_hash, &out->proof, why, why_len);
     }
-    if (rc != 0 || !out->found) {
-        if (rc != 0) {
-            gov_receipt_clear(out);
-        }
-        return rc;
+    if (rc == 0 && out->found) {
+        rc = block_parts(ledger, cache, out->state.issued.height, &out->issue_header,
+                         &out->issue_cert, &out->state.issued.index, out, why, why_len);
     }
-    gov_block block;
-    const gov_ledger_position *issued = &out->state.issued;
-    rc = block_parts(ledger, issued->height, &out->issue_header, &out->issue_cert, &block, why,
-                     why_len);
-    if (rc != 0) {
-        gov_receipt_clear(out);
-        return rc;
-    }
-    gov_hash *leaves = calloc(block.txs_count == 0 ? 1 : block.txs_count, sizeof(*leaves));
-    if (leaves == NULL || issued->index >= block.txs_count) {
-        rc = leaves == NULL
-                 ? gov_fail(why, why_len, GOV_ENOMEM, "out of memory")
-                 : gov_fail(why, why_len, GOV_EIO, "the issuing transaction is not in its block");
-    }
-    for (uint32_t i = 0; rc == 0 && i < block.txs_count; i++) {
-        gov_hash id;
-        rc = gov_tx_id(suite, &block.txs[i], &id);
-        gov_merkle_leaf_hash(suite, id.bytes, GOV_HASH_LEN, &leaves[i]);
-    }
-    if (rc == 0) {
-        size_t path_len = 0;
-        out->issue_index = issued->index;
-        rc = gov_merkle_inclusion_proof(suite, leaves, block.txs_count, issued->index, out->path,
-                                        &path_len);
-        out->path_len = (uint32_t)path_len;
-    }
-    if (rc == 0) {
-        rc = gov_tx_copy(&block.txs[issued->index], &out->issue_tx);
-    }
-    free(leaves);
-    gov_block_clear(&block);
     if (rc != 0) {
         gov_receipt_clear(out);
     }

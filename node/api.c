@@ -29,6 +29,7 @@ enum {
     GOSSIP_TXS_MAX = 1024,  /* in one gossip frame */
     BLOCKS_PAGE_MAX = 100,  /* GET /v1/blocks?limit= */
     HISTORY_PAGE_MAX = 100, /* changes listed with a document */
+    RECEIPT_CACHE_BLOCKS = 64,
     GOSSIP_TYPE = 8,
     LATENCY_BUCKETS = 12,
 };
@@ -61,6 +62,7 @@ struct gov_api {
     gov_api_config config;
     bool closed;
     uint64_t height; /* the committed height as the loop has seen it */
+    gov_receipt_cache *receipts;
     waiter *waiters;
     raw_waiter *raw_waiters;
     uint64_t submitted, accepted, refused;
@@ -252,7 +254,8 @@ static void read_receipt(read_job *job)
 {
     gov_receipt receipt;
     char why[200];
-    int rc = gov_receipt_build(job->api->config.ledger, &job->hash, &receipt, why, sizeof(why));
+    int rc = gov_receipt_build(job->api->config.ledger, job->api->receipts, &job->hash, &receipt,
+                               why, sizeof(why));
     if (rc == GOV_ENOENT) {
         gov_api_read_fail(job, 503, "no_blocks", "the chain has no committed block yet");
         return;
@@ -1336,6 +1339,8 @@ gov_api *gov_api_new(const gov_api_config *config)
             api->config.wait_timeout_ms = 30000;
         }
         api->height = gov_ledger_head_get(api->config.ledger)->height;
+        /* Receipts of recent blocks' documents reuse the decoded blocks (NULL: none). */
+        api->receipts = gov_receipt_cache_new(RECEIPT_CACHE_BLOCKS);
     }
     return api;
 }
@@ -1362,5 +1367,6 @@ void gov_api_free(gov_api *api)
     if (api == NULL) {
         return;
     }
+    gov_receipt_cache_free(api->receipts);
     free(api);
 }

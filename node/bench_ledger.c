@@ -103,7 +103,7 @@ static void *verify_for_a_while(void *arg)
     return NULL;
 }
 
-static double verify_rate(const gov_network *network, unsigned threads, double seconds)
+double gov_bench_verify_rate(const gov_network *network, unsigned threads, double seconds)
 {
     gov_tx *tx = make_issues(network, 0, 1, true);
     if (tx == NULL) {
@@ -130,7 +130,7 @@ static double verify_rate(const gov_network *network, unsigned threads, double s
     return (double)done / elapsed;
 }
 
-static gov_network *make_network(gov_suite suite)
+gov_network *gov_bench_network(gov_suite suite)
 {
     gov_network *network = NULL;
     char why[512] = "";
@@ -152,7 +152,7 @@ static void print_ratio(gov_suite suite, const char *what, double rate, const ch
 int gov_bench_apply(gov_suite suite, const gov_bench_options *options)
 {
     enum { RECORDS = 20000 };
-    gov_network *network = make_network(suite);
+    gov_network *network = gov_bench_network(suite);
     gov_tx *txs = network != NULL ? make_issues(network, 0, RECORDS, false) : NULL;
     if (txs == NULL) {
         gov_network_free(network);
@@ -202,7 +202,7 @@ int gov_bench_apply(gov_suite suite, const gov_bench_options *options)
     if (status == GOV_EXIT_OK) {
         print_ratio(suite, "apply", (double)applied / busy,
                     "records/s without signature checks (1 thread)", "signatures verified",
-                    verify_rate(network, 1, 1.0));
+                    gov_bench_verify_rate(network, 1, 1.0));
     }
     free(ids);
     free(txs);
@@ -281,7 +281,7 @@ int gov_bench_tree(gov_suite suite, const gov_bench_options *options)
 }
 
 /* A temporary directory for a LevelDB store, removed with everything in it. */
-static char *make_temp_dir(void)
+char *gov_bench_temp_dir(void)
 {
     const char *base = getenv("TMPDIR");
     char template[4096];
@@ -299,7 +299,7 @@ static int remove_entry(const char *path, const struct stat *info, int flag, str
     return remove(path);
 }
 
-static void remove_temp_dir(char *dir)
+void gov_bench_remove_dir(char *dir)
 {
     if (dir != NULL) {
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -329,8 +329,8 @@ static int certify(const gov_network *network, const gov_block *block, gov_commi
 
 /* Builds and commits `blocks` blocks of `per_block` transactions on ledger; the time
  * spent in gov_ledger_commit alone goes to *commit_seconds (may be NULL). */
-static int grow_chain(const gov_network *network, gov_ledger *ledger, uint32_t blocks,
-                      uint32_t per_block, double *commit_seconds)
+int gov_bench_grow_chain(const gov_network *network, gov_ledger *ledger, uint32_t blocks,
+                         uint32_t per_block, double *commit_seconds)
 {
     gov_reject *verdicts = calloc(per_block, sizeof(gov_reject));
     int rc = verdicts != NULL ? 0 : GOV_ENOMEM;
@@ -393,8 +393,8 @@ static double synced_writes(gov_kv *store, size_t bytes)
 int gov_bench_commit(gov_suite suite, const gov_bench_options *options)
 {
     enum { PER_BLOCK = 100 };
-    gov_network *network = make_network(suite);
-    char *dir = network != NULL ? make_temp_dir() : NULL;
+    gov_network *network = gov_bench_network(suite);
+    char *dir = network != NULL ? gov_bench_temp_dir() : NULL;
     gov_kv *store = NULL;
     gov_ledger *ledger = NULL;
     char why[512] = "";
@@ -406,7 +406,7 @@ int gov_bench_commit(gov_suite suite, const gov_bench_options *options)
     uint32_t blocks = 0;
     double start = now_seconds();
     while (rc == 0 && now_seconds() - start < options->seconds) {
-        rc = grow_chain(network, ledger, 10, PER_BLOCK, &committing);
+        rc = gov_bench_grow_chain(network, ledger, 10, PER_BLOCK, &committing);
         blocks += 10;
     }
     if (rc == 0) {
@@ -433,15 +433,15 @@ int gov_bench_commit(gov_suite suite, const gov_bench_options *options)
     }
     gov_ledger_close(ledger);
     gov_kv_close(store);
-    remove_temp_dir(dir);
+    gov_bench_remove_dir(dir);
     gov_network_free(network);
     return rc == 0 ? GOV_EXIT_OK : GOV_EXIT_FAILED;
 }
 
 int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
 {
-    gov_network *network = make_network(suite);
-    char *dir = network != NULL ? make_temp_dir() : NULL;
+    gov_network *network = gov_bench_network(suite);
+    char *dir = network != NULL ? gov_bench_temp_dir() : NULL;
     gov_kv *source_store = NULL;
     gov_kv *target_store = NULL;
     gov_ledger *source = NULL;
@@ -455,7 +455,7 @@ int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
     /* About options->seconds of replay at the expected rate: blocks of 1000. */
     uint32_t blocks = suite == GOV_SUITE_SM2_SM3 ? 2 * options->seconds : 10 * options->seconds;
     if (rc == 0) {
-        rc = grow_chain(network, source, blocks, 1000, NULL);
+        rc = gov_bench_grow_chain(network, source, blocks, 1000, NULL);
     }
     if (rc == 0 && (rc = gov_kv_memory_open(&target_store)) == 0) {
         rc = gov_ledger_open(network->genesis, target_store, &target, why, sizeof(why));
@@ -479,7 +479,7 @@ int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
         snprintf(baseline, sizeof(baseline), "signatures verified on %u threads", threads);
         print_ratio(suite, "replay", (double)summary.transactions / elapsed,
                     "transactions/s, everything re-verified", baseline,
-                    verify_rate(network, threads, 2.0));
+                    gov_bench_verify_rate(network, threads, 2.0));
     } else if (why[0] != '\0') {
         gov_cli_failure(COMMAND, "replay: %s", why);
     }
@@ -487,7 +487,7 @@ int gov_bench_replay(gov_suite suite, const gov_bench_options *options)
     gov_ledger_close(source);
     gov_kv_close(target_store);
     gov_kv_close(source_store);
-    remove_temp_dir(dir);
+    gov_bench_remove_dir(dir);
     gov_network_free(network);
     return rc == 0 ? GOV_EXIT_OK : GOV_EXIT_FAILED;
 }

@@ -60,6 +60,8 @@ static const subject subjects[] = {
     {"tree", "state-tree updates, beside hashes", gov_bench_tree},
     {"commit", "blocks committed to LevelDB with sync, beside synced writes", gov_bench_commit},
     {"replay", "transactions replayed, beside verifications on every core", gov_bench_replay},
+    {"receipt", "receipts served over HTTP beside /healthz; receipt size; offline check time",
+     gov_bench_receipt},
 };
 #define SUBJECT_COUNT (sizeof(subjects) / sizeof(subjects[0]))
 

@@ -53,10 +53,18 @@ typedef struct {
 
 void gov_receipt_clear(gov_receipt *receipt);
 
-/* The receipt of doc_hash from the ledger's newest block. GOV_ENOENT when the ledger has
- * no block yet (nothing is certified). Reads only; the caller serialises access. */
-int gov_receipt_build(gov_ledger *ledger, const gov_hash *doc_hash, gov_receipt *out, char *why,
-                      size_t why_len);
+/* Recent blocks' headers, certificates, transactions and transaction leaves, so that
+ * receipts for documents of the same blocks do not decode and hash those blocks again.
+ * Committed blocks never change, so nothing is ever invalidated. Thread-safe. */
+typedef struct gov_receipt_cache gov_receipt_cache;
+gov_receipt_cache *gov_receipt_cache_new(uint32_t blocks); /* NULL when out of memory */
+void gov_receipt_cache_free(gov_receipt_cache *cache);
+
+/* The receipt of doc_hash from the ledger's newest block (cache may be NULL). GOV_ENOENT
+ * when the ledger has no block yet (nothing is certified). Reads only; the caller keeps
+ * commits out meanwhile. */
+int gov_receipt_build(gov_ledger *ledger, gov_receipt_cache *cache, const gov_hash *doc_hash,
+                      gov_receipt *out, char *why, size_t why_len);
 
 /* The receipt as JSON (docs/receipt.md): canonical encodings as hex, proofs, and an
  * untrusted "display" part for people. NULL when out of memory. */

@@ -76,7 +76,7 @@ static char *receipt_text(fixture *f, const gov_hash *doc)
 {
     gov_receipt receipt;
     char why[200];
-    int rc = gov_receipt_build(f->ledger, doc, &receipt, why, sizeof(why));
+    int rc = gov_receipt_build(f->ledger, NULL, doc, &receipt, why, sizeof(why));
     if (rc != 0) {
         fail_msg("build: %s", why);
     }
@@ -265,7 +265,7 @@ static void test_no_block_no_receipt(void **state)
     gov_receipt receipt;
     gov_hash doc;
     memset(doc.bytes, 1, GOV_HASH_LEN);
-    assert_int_equal(gov_receipt_build(ledger, &doc, &receipt, why, sizeof(why)), GOV_ENOENT);
+    assert_int_equal(gov_receipt_build(ledger, NULL, &doc, &receipt, why, sizeof(why)), GOV_ENOENT);
     gov_ledger_close(ledger);
     gov_kv_close(store);
     test_chain_free(&chain);
