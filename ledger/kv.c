@@ -245,6 +245,14 @@ void gov_kv_copy_into(const uint8_t *value, size_t value_len, uint8_t *buf, size
     }
 }
 
+void gov_kv_prefetch(gov_kv *kv, const void *key, size_t key_len)
+{
+    GOV_ASSERT(kv != NULL);
+    if (kv->ops->prefetch != NULL && key_len <= GOV_KV_KEY_BYTES_MAX) {
+        kv->ops->prefetch(kv, key, key_len);
+    }
+}
+
 int gov_kv_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len)
 {
     GOV_ASSERT(kv != NULL);

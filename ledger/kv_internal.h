@@ -83,6 +83,8 @@ void gov_kv_map_reset(gov_kv_map *map);
  * valid until the map is next written. Links the unsorted entries into the skip list
  * first, which cannot fail; that is why the map is not const. */
 const gov_kv_node *gov_kv_map_seek(gov_kv_map *map, const uint8_t *key, size_t key_len);
+/* Asks the processor for the cache line of key's home slot (a hint; changes nothing). */
+void gov_kv_map_prefetch(const gov_kv_map *map, const uint8_t *key, size_t key_len);
 /* The entry with exactly this key, or NULL. */
 const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, size_t key_len);
 /* Applies the batch; later operations on the same key win. A DELETE removes the key, or

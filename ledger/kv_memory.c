@@ -319,6 +319,13 @@ static void map_shrink(gov_kv_map *map)
     }
 }
 
+void gov_kv_map_prefetch(const gov_kv_map *map, const uint8_t *key, size_t key_len)
+{
+    if (map->slots_len > 0) {
+        __builtin_prefetch(&map->slots[(size_t)key_hash(key, key_len) & (map->slots_len - 1)]);
+    }
+}
+
 const gov_kv_node *gov_kv_map_find(const gov_kv_map *map, const uint8_t *key, size_t key_len)
 {
     const gov_kv_slot *slot = table_find(map, key, key_len, key_hash(key, key_len));
@@ -716,6 +723,11 @@ static int memory_get_into(gov_kv *kv, const uint8_t *key, size_t key_len, uint8
     return 0;
 }
 
+static void memory_prefetch(gov_kv *kv, const uint8_t *key, size_t key_len)
+{
+    gov_kv_map_prefetch(&memory_from(kv)->map, key, key_len);
+}
+
 static int memory_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len)
 {
     memory_store *store = memory_from(kv);
@@ -796,6 +808,7 @@ static const gov_kv_ops memory_ops = {
     .scan = memory_scan,
     .close = memory_close,
     .get_into = memory_get_into,
+    .prefetch = memory_prefetch,
 };
 
 int gov_kv_memory_open(gov_kv **out)

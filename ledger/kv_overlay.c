@@ -119,6 +119,13 @@ static int overlay_get_into(gov_kv *kv, const uint8_t *key, size_t key_len, uint
     return 0;
 }
 
+static void overlay_prefetch(gov_kv *kv, const uint8_t *key, size_t key_len)
+{
+    overlay_store *overlay = overlay_from(kv);
+    gov_kv_map_prefetch(&overlay->pending, key, key_len);
+    gov_kv_prefetch(overlay->base, key, key_len);
+}
+
 static int overlay_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len)
 {
     overlay_store *overlay = overlay_from(kv);
@@ -240,6 +247,7 @@ static const gov_kv_ops overlay_ops = {
     .scan = overlay_scan,
     .close = overlay_close,
     .get_into = overlay_get_into,
+    .prefetch = overlay_prefetch,
 };
 
 int gov_kv_overlay_open(gov_kv *base, gov_kv **out)

@@ -79,6 +79,21 @@
  *    rises). Every node of the new tree that did not exist is hashed and written once,
  *    in one batch. The result is the tree that the same changes made one by one give;
  *    the test compares the two on random batches.
+ *
+ * 8. Reading ahead. The descent of note 7 reads its nodes one after the other, each
+ *    read a lookup in a store of hundreds of thousands of entries that misses the
+ *    processor's cache, and each waiting for the one before. Which nodes it will read
+ *    is known level by level, though: under an internal node read at depth d, the
+ *    children whose side of bit d has changes. So gov_smt_update_many first reads
+ *    those nodes breadth first (preload), asking the store for the next nodes of the
+ *    level (gov_kv_prefetch) while it reads one, so that their cache misses overlap,
+ *    and keeps them, by hash, for the descent, which then reads only what is missing.
+ *    Every node is read and authenticated exactly as read_node always does, and once:
+ *    preloading is an optimisation and decides nothing. It stops at the first read that
+ *    fails, leaving that node, and any after it, to the descent, which reports the
+ *    failure as it would have without reading ahead (the first bad node in its order).
+ *    The nodes kept belong to this call alone: nothing is kept from one batch (one
+ *    block) for the next.
  */
 #include "govchain/smt.h"
 
@@ -411,12 +426,22 @@ typedef struct {
     bool leaf;
 } subtree;
 
+/* A node read ahead (design note 8), by its hash. */
+typedef struct {
+    gov_hash hash;
+    node n;
+} preloaded_node;
+
 typedef struct {
     const gov_smt *smt;
     gov_hasher *hasher;
     node_writer writer;
     char *why;
     size_t why_len;
+    /* The nodes read ahead: an open-addressing table of `preloaded_len` slots (a power
+     * of two, or 0), empty slots all zero (no stored node has the zero hash). */
+    preloaded_node *preloaded;
+    size_t preloaded_len;
 } batch_context;
 
 /* The first entry in e[0 .. n) whose bit `depth` is 1 (e is sorted by key). */
@@ -503,6 +528,159 @@ static int merge_with_leaf(batch_context *c, uint32_t depth, const node *leaf, c
     return rc;
 }
 
+/* Reading ahead (design note 8) ----------------------------------------------------- */
+
+enum {
+    /* Nodes of a level whose store slots are asked for ahead of the one being read. */
+    PRELOAD_AHEAD = 8,
+};
+
+/* A subtree the descent will read: its hash, depth, and entries e[first .. first+n). */
+typedef struct {
+    gov_hash hash;
+    uint32_t depth;
+    size_t first;
+    size_t n;
+} visit;
+
+typedef struct {
+    visit *items;
+    size_t count;
+    size_t capacity;
+} visit_list;
+
+static bool visit_push(visit_list *list, const gov_hash *hash, uint32_t depth, size_t first,
+                       size_t n)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity == 0 ? 64 : 2 * list->capacity;
+        visit *grown = realloc(list->items, capacity * sizeof(*grown));
+        if (grown == NULL) {
+            return false;
+        }
+        list->items = grown;
+        list->capacity = capacity;
+    }
+    list->items[list->count++] = (visit){.hash = *hash, .depth = depth, .first = first, .n = n};
+    return true;
+}
+
+static size_t preloaded_home(const gov_hash *hash, size_t len)
+{
+    uint64_t word;
+    memcpy(&word, hash->bytes, sizeof(word));
+    return (size_t)word & (len - 1);
+}
+
+/* The node read ahead under hash, or NULL. */
+static const node *preloaded_find(const batch_context *c, const gov_hash *hash)
+{
+    if (c->preloaded_len == 0) {
+        return NULL;
+    }
+    size_t mask = c->preloaded_len - 1;
+    for (size_t i = preloaded_home(hash, c->preloaded_len);; i = (i + 1) & mask) {
+        const preloaded_node *slot = &c->preloaded[i];
+        if (gov_hash_is_zero(&slot->hash)) {
+            return NULL;
+        }
+        if (gov_hash_equal(&slot->hash, hash)) {
+            return &slot->n;
+        }
+    }
+}
+
+/* Reads, level by level, the nodes that update_subtree will read for e[0 .. n) under
+ * root, each level's reads overlapping in memory (gov_kv_prefetch), into c->preloaded.
+ * Only an optimisation: each node is read and authenticated by read_node as the descent
+ * would; at the first failure (a corrupted store, or no memory) it stops, and the
+ * descent reads what is missing itself and reports the failure as it always has. */
+static void preload(batch_context *c, const gov_hash *root, const placing *e, size_t n)
+{
+    visit_list level = {0};
+    visit_list next = {0};
+    preloaded_node *loaded = NULL;
+    size_t loaded_count = 0;
+    size_t loaded_capacity = 0;
+    bool ok = n == 0 || gov_hash_is_zero(root) || visit_push(&level, root, 0, 0, n);
+    while (ok && level.count > 0) {
+        next.count = 0;
+        for (size_t i = 0; ok && i < level.count; i++) {
+            for (size_t ahead = i == 0 ? 0 : i + PRELOAD_AHEAD;
+                 ahead <= i + PRELOAD_AHEAD && ahead < level.count; ahead++) {
+                uint8_t key[NODE_KEY_LEN];
+                node_store_key(&level.items[ahead].hash, key);
+                gov_kv_prefetch(c->smt->store, key, sizeof(key));
+            }
+            const visit *v = &level.items[i];
+            if (loaded_count == loaded_capacity) {
+                size_t capacity = loaded_capacity == 0 ? 256 : 2 * loaded_capacity;
+                preloaded_node *grown = realloc(loaded, capacity * sizeof(*grown));
+                if (grown == NULL) {
+                    ok = false;
+                    break;
+                }
+                loaded = grown;
+                loaded_capacity = capacity;
+            }
+            preloaded_node *got = &loaded[loaded_count];
+            if (read_node(c->smt, c->hasher, &v->hash, &got->n, NULL, 0) != 0) {
+                ok = false;
+                break;
+            }
+            got->hash = v->hash;
+            loaded_count++;
+            if (got->n.tag == LEAF_TAG || v->depth >= GOV_SMT_DEPTH) {
+                continue; /* update_subtree reads nothing below */
+            }
+            const placing *range = e + v->first;
+            size_t split = partition_point(range, v->n, v->depth);
+            if (split > 0 && !gov_hash_is_zero(&got->n.a)) {
+                ok = visit_push(&next, &got->n.a, v->depth + 1, v->first, split);
+            }
+            if (ok && split < v->n && !gov_hash_is_zero(&got->n.b)) {
+                ok = visit_push(&next, &got->n.b, v->depth + 1, v->first + split, v->n - split);
+            }
+        }
+        visit_list swap = level;
+        level = next;
+        next = swap;
+    }
+    free(level.items);
+    free(next.items);
+    /* What was read (all of it, or up to the failure) goes into the table, at most
+     * half full. */
+    size_t len = 16;
+    while (len / 2 < loaded_count) {
+        len *= 2;
+    }
+    c->preloaded = loaded_count > 0 ? calloc(len, sizeof(*c->preloaded)) : NULL;
+    if (c->preloaded != NULL) {
+        c->preloaded_len = len;
+        for (size_t i = 0; i < loaded_count; i++) {
+            size_t mask = len - 1;
+            size_t at = preloaded_home(&loaded[i].hash, len);
+            while (!gov_hash_is_zero(&c->preloaded[at].hash) &&
+                   !gov_hash_equal(&c->preloaded[at].hash, &loaded[i].hash)) {
+                at = (at + 1) & mask;
+            }
+            c->preloaded[at] = loaded[i];
+        }
+    }
+    free(loaded);
+}
+
+/* The node stored under hash: read ahead, or read now. */
+static int batch_read_node(batch_context *c, const gov_hash *hash, node *out)
+{
+    const node *found = preloaded_find(c, hash);
+    if (found != NULL) {
+        *out = *found;
+        return 0;
+    }
+    return read_node(c->smt, c->hasher, hash, out, c->why, c->why_len);
+}
+
 /* The subtree at `depth` whose hash is `hash`, with e[0 .. n) written into it. */
 static int update_subtree(batch_context *c, const gov_hash *hash, uint32_t depth, const placing *e,
                           size_t n, subtree *out)
@@ -517,7 +695,7 @@ static int update_subtree(batch_context *c, const gov_hash *hash, uint32_t depth
         return build(c, depth, e, n, out);
     }
     node current;
-    int rc = read_node(c->smt, c->hasher, hash, &current, c->why, c->why_len);
+    int rc = batch_read_node(c, hash, &current);
     if (rc != 0) {
         return rc;
     }
@@ -608,8 +786,10 @@ int gov_smt_update_many(const gov_smt *smt, const gov_hash *root, const gov_smt_
         .smt = smt, .hasher = gov_hasher_new(smt->suite), .why = why, .why_len = why_len};
     gov_kv_batch_init(&c.writer.batch);
     gov_buf_init(&c.writer.buf);
+    preload(&c, root, sorted, unique);
     subtree result;
     int rc = update_subtree(&c, root, 0, sorted, unique, &result);
+    free(c.preloaded);
     if (rc == GOV_ENOMEM) {
         rc = gov_fail(why, why_len, rc, "out of memory building state nodes");
     }

@@ -74,6 +74,8 @@ typedef struct {
      * caller's buffer instead of allocating one. */
     int (*get_into)(gov_kv *kv, const uint8_t *key, size_t key_len, uint8_t *buf, size_t buf_len,
                     size_t *value_len, char *why, size_t why_len);
+    /* Optional (NULL: nothing): gov_kv_prefetch. */
+    void (*prefetch)(gov_kv *kv, const uint8_t *key, size_t key_len);
 } gov_kv_ops;
 
 /* Every implementation's handle starts with this. */
@@ -91,6 +93,10 @@ int gov_kv_get(gov_kv *kv, const void *key, size_t key_len, uint8_t **value, siz
  * For small values read often, as the state tree's nodes. */
 int gov_kv_get_into(gov_kv *kv, const void *key, size_t key_len, uint8_t *buf, size_t buf_len,
                     size_t *value_len, char *why, size_t why_len);
+/* A hint, changing nothing: key is about to be read, so a store that can starts bringing
+ * what the read will touch into the processor's cache (the in-memory store: the key's
+ * slot in its hash table), and several reads can wait for memory at once. */
+void gov_kv_prefetch(gov_kv *kv, const void *key, size_t key_len);
 /* Applies the batch atomically and durably (for LevelDB: one synced WriteBatch). */
 int gov_kv_write(gov_kv *kv, const gov_kv_batch *batch, char *why, size_t why_len);
 /* A batch of one PUT. */
