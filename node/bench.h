@@ -22,6 +22,7 @@ int gov_bench_tree(gov_suite suite, const gov_bench_options *options);
 int gov_bench_commit(gov_suite suite, const gov_bench_options *options);
 int gov_bench_replay(gov_suite suite, const gov_bench_options *options);
 int gov_bench_receipt(gov_suite suite, const gov_bench_options *options);
+int gov_bench_network_load(gov_suite suite, const gov_bench_options *options);
 
 /* Shared by the subjects (node/bench_ledger.c). */
 /* A four-department network of suite (NULL when it cannot be made). */

@@ -62,6 +62,8 @@ static const subject subjects[] = {
     {"replay", "transactions replayed, beside verifications on every core", gov_bench_replay},
     {"receipt", "receipts served over HTTP beside /healthz; receipt size; offline check time",
      gov_bench_receipt},
+    {"network", "four nodes and an observer under load: records/s, observer lag, replay --from",
+     gov_bench_network_load},
 };
 #define SUBJECT_COUNT (sizeof(subjects) / sizeof(subjects[0]))
 
