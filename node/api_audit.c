@@ -29,18 +29,6 @@ enum {
     DEPARTMENT_PAGE_MAX = 500,
 };
 
-static json_t *hex_json(const uint8_t *bytes, size_t len)
-{
-    char *hex = malloc(2 * len + 1);
-    if (hex == NULL) {
-        return NULL;
-    }
-    gov_hex_encode(bytes, len, hex);
-    json_t *value = json_string(hex);
-    free(hex);
-    return value;
-}
-
 static json_t *hashes_json(const gov_hash *hashes, size_t count)
 {
     json_t *list = json_array();
@@ -76,7 +64,7 @@ static void read_raw_blocks(read_job *job)
             return;
         }
         json_array_append_new(blocks, json_pack("{s:o, s:o}", "height", gov_json_u64(h), "record",
-                                                hex_json(record.data, record.len)));
+                                                gov_json_hex(record.data, record.len)));
     }
     gov_buf_free(&record);
     job->body = json_pack("{s:o, s:o}", "head", gov_json_u64(head), "blocks", blocks);
@@ -93,7 +81,7 @@ static json_t *certified_json(const gov_block_header *header, const gov_commit_c
     json_t *out = NULL;
     if (gov_block_header_encode(header, &h) == 0 && gov_commit_cert_encode(cert, &c) == 0) {
         out = json_pack("{s:o, s:o, s:o}", "height", gov_json_u64(header->height), "header",
-                        hex_json(h.data, h.len), "commit_cert", hex_json(c.data, c.len));
+                        gov_json_hex(h.data, h.len), "commit_cert", gov_json_hex(c.data, c.len));
     }
     gov_buf_free(&h);
     gov_buf_free(&c);

@@ -2,6 +2,7 @@
 #include "node/json_out.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "govchain/crypto.h"
 
@@ -15,6 +16,18 @@ json_t *gov_json_u64(uint64_t value)
     char text[24];
     snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
     return json_string(text);
+}
+
+json_t *gov_json_hex(const uint8_t *bytes, size_t len)
+{
+    char *hex = malloc(2 * len + 1);
+    if (hex == NULL) {
+        return NULL;
+    }
+    gov_hex_encode(bytes, len, hex);
+    json_t *value = json_string(hex);
+    free(hex);
+    return value;
 }
 
 json_t *gov_json_hash(const gov_hash *hash)

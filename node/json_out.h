@@ -6,6 +6,7 @@
 #ifndef GOVCHAIN_NODE_JSON_OUT_H
 #define GOVCHAIN_NODE_JSON_OUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -19,6 +20,8 @@
 /* An integer, or a decimal string above 2^53 (where JavaScript loses precision). */
 json_t *gov_json_u64(uint64_t value);
 json_t *gov_json_hash(const gov_hash *hash);
+/* Bytes as one lowercase hex string (canonical encodings in proofs). */
+json_t *gov_json_hex(const uint8_t *bytes, size_t len);
 /* Every field of the transaction, its id included. */
 json_t *gov_json_tx(gov_suite suite, const gov_tx *tx);
 /* A document's state with "expired" as of now_ms and "recognised" under genesis. */
