@@ -1213,13 +1213,9 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
         size_t len = 0;
         json_t *body = NULL;
         if (gov_genesis_encode(genesis, &encoding, &len) == 0) {
-            char *hex = malloc(2 * len + 1);
-            if (hex != NULL) {
-                gov_hex_encode(encoding, len, hex);
-                body = json_pack("{s:o, s:s, s:s}", "chain_id", gov_json_hash(&genesis->hash),
-                                 "suite", gov_suite_name(genesis->suite), "encoding", hex);
-                free(hex);
-            }
+            body =
+                json_pack("{s:o, s:s, s:o}", "chain_id", gov_json_hash(&genesis->hash), "suite",
+                          gov_suite_name(genesis->suite), "encoding", gov_json_hex(encoding, len));
             free(encoding);
         }
         gov_http_reply_json(reply, 200, body);
