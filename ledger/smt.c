@@ -426,6 +426,10 @@ typedef struct {
     bool leaf;
 } subtree;
 
+/* Zeroes through a pointer the compiler cannot see through, so that malloc followed by
+ * it is not turned into calloc. */
+static void *(*const volatile volatile_zero)(void *, int, size_t) = memset;
+
 /* A node read ahead (design note 8), by its hash. */
 typedef struct {
     gov_hash hash;
@@ -438,10 +442,12 @@ typedef struct {
     node_writer writer;
     char *why;
     size_t why_len;
-    /* The nodes read ahead: an open-addressing table of `preloaded_len` slots (a power
-     * of two, or 0), empty slots all zero (no stored node has the zero hash). */
+    /* The nodes read ahead, and an open-addressing table over them of `index_len`
+     * slots (a power of two, or 0), each 0 (empty) or 1 + a node's place in
+     * `preloaded`. */
     preloaded_node *preloaded;
-    size_t preloaded_len;
+    uint32_t *index;
+    size_t index_len;
 } batch_context;
 
 /* The first entry in e[0 .. n) whose bit `depth` is 1 (e is sorted by key). */
@@ -575,19 +581,17 @@ static size_t preloaded_home(const gov_hash *hash, size_t len)
 /* The node read ahead under hash, or NULL. */
 static const node *preloaded_find(const batch_context *c, const gov_hash *hash)
 {
-    if (c->preloaded_len == 0) {
+    if (c->index_len == 0) {
         return NULL;
     }
-    size_t mask = c->preloaded_len - 1;
-    for (size_t i = preloaded_home(hash, c->preloaded_len);; i = (i + 1) & mask) {
-        const preloaded_node *slot = &c->preloaded[i];
-        if (gov_hash_is_zero(&slot->hash)) {
-            return NULL;
-        }
-        if (gov_hash_equal(&slot->hash, hash)) {
-            return &slot->n;
+    size_t mask = c->index_len - 1;
+    for (size_t i = preloaded_home(hash, c->index_len); c->index[i] != 0; i = (i + 1) & mask) {
+        const preloaded_node *candidate = &c->preloaded[c->index[i] - 1];
+        if (gov_hash_equal(&candidate->hash, hash)) {
+            return &candidate->n;
         }
     }
+    return NULL;
 }
 
 /* Reads, level by level, the nodes that update_subtree will read for e[0 .. n) under
@@ -648,26 +652,33 @@ static void preload(batch_context *c, const gov_hash *root, const placing *e, si
     }
     free(level.items);
     free(next.items);
-    /* What was read (all of it, or up to the failure) goes into the table, at most
-     * half full. */
+    /* What was read (all of it, or up to the failure) is indexed by a table at most
+     * half full. The table is zeroed by writing it (volatile_zero), not taken from
+     * calloc: probing fresh calloc'd pages before writing them would fault each page
+     * twice, the second time flushing the other cores' TLBs (as in ledger/kv_memory.c,
+     * note 2). */
     size_t len = 16;
     while (len / 2 < loaded_count) {
         len *= 2;
     }
-    c->preloaded = loaded_count > 0 ? calloc(len, sizeof(*c->preloaded)) : NULL;
-    if (c->preloaded != NULL) {
-        c->preloaded_len = len;
-        for (size_t i = 0; i < loaded_count; i++) {
-            size_t mask = len - 1;
-            size_t at = preloaded_home(&loaded[i].hash, len);
-            while (!gov_hash_is_zero(&c->preloaded[at].hash) &&
-                   !gov_hash_equal(&c->preloaded[at].hash, &loaded[i].hash)) {
-                at = (at + 1) & mask;
-            }
-            c->preloaded[at] = loaded[i];
-        }
+    uint32_t *index =
+        loaded_count > 0 && loaded_count < UINT32_MAX ? malloc(len * sizeof(*index)) : NULL;
+    if (index == NULL) {
+        free(loaded);
+        return;
     }
-    free(loaded);
+    volatile_zero(index, 0, len * sizeof(*index));
+    for (size_t i = 0; i < loaded_count; i++) {
+        size_t mask = len - 1;
+        size_t at = preloaded_home(&loaded[i].hash, len);
+        while (index[at] != 0 && !gov_hash_equal(&loaded[index[at] - 1].hash, &loaded[i].hash)) {
+            at = (at + 1) & mask;
+        }
+        index[at] = (uint32_t)(i + 1);
+    }
+    c->preloaded = loaded;
+    c->index = index;
+    c->index_len = len;
 }
 
 /* The node stored under hash: read ahead, or read now. */
@@ -790,6 +801,7 @@ int gov_smt_update_many(const gov_smt *smt, const gov_hash *root, const gov_smt_
     subtree result;
     int rc = update_subtree(&c, root, 0, sorted, unique, &result);
     free(c.preloaded);
+    free(c.index);
     if (rc == GOV_ENOMEM) {
         rc = gov_fail(why, why_len, rc, "out of memory building state nodes");
     }
