@@ -66,7 +66,7 @@ function issueLicence(net, node, file) {
     ['--type', 'business-licence', '--subject-ref', '07'.repeat(32)]);
 }
 
-const base = 30000 + (process.pid % 300) * 10;
+const base = 10000 + (process.pid % 200) * 10; // below the ephemeral range (32768 on)
 let p256;
 let sm2;
 const files = {};

@@ -17,7 +17,7 @@ import http from 'node:http';
 const govchain = process.env.GOVCHAIN;
 assert.ok(govchain, 'set GOVCHAIN to the govchain binary');
 const work = mkdtempSync(join(tmpdir(), 'govchain-audit-'));
-const base = 40000 + (process.pid % 200) * 10;
+const base = 27000 + (process.pid % 150) * 10; // below the ephemeral range (32768 on)
 const processes = new Map(); // name -> child
 
 function portsOf(netBase) {
