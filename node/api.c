@@ -62,6 +62,10 @@ struct gov_api {
     gov_api_config config;
     bool closed;
     uint64_t height; /* the committed height as the loop has seen it */
+    /* The head as the loop has seen it: /v1/status reads this, never the ledger, so the
+     * loop does not wait for the lock while a commit holds it. */
+    gov_hash head_hash, head_state_root;
+    uint64_t head_time_ms;
     gov_receipt_cache *receipts;
     waiter *waiters;
     raw_waiter *raw_waiters;
@@ -429,17 +433,14 @@ static json_t *departments_json(const gov_genesis *genesis)
 
 static void answer_status(gov_api *api, gov_http_reply *reply)
 {
-    pthread_rwlock_rdlock(api->config.ledger_lock);
-    const gov_ledger_head *head = gov_ledger_head_get(api->config.ledger);
-    json_t *status =
-        json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:{s:I, s:o}}", "chain_id",
-                  gov_json_hash(&gov_ledger_genesis(api->config.ledger)->hash), "chain_name",
-                  gov_ledger_genesis(api->config.ledger)->chain_name, "height",
-                  gov_json_u64(head->height), "head_hash", gov_json_hash(&head->hash), "state_root",
-                  gov_json_hash(&head->state_root), "head_time_ms", gov_json_u64(head->time_ms),
-                  "mempool", "txs", (json_int_t)gov_mempool_count(api->config.mempool), "bytes",
-                  gov_json_u64(gov_mempool_bytes(api->config.mempool)));
-    pthread_rwlock_unlock(api->config.ledger_lock);
+    json_t *status = json_pack(
+        "{s:o, s:s, s:o, s:o, s:o, s:o, s:{s:I, s:o}}", "chain_id",
+        gov_json_hash(&gov_ledger_genesis(api->config.ledger)->hash), "chain_name",
+        gov_ledger_genesis(api->config.ledger)->chain_name, "height", gov_json_u64(api->height),
+        "head_hash", gov_json_hash(&api->head_hash), "state_root",
+        gov_json_hash(&api->head_state_root), "head_time_ms", gov_json_u64(api->head_time_ms),
+        "mempool", "txs", (json_int_t)gov_mempool_count(api->config.mempool), "bytes",
+        gov_json_u64(gov_mempool_bytes(api->config.mempool)));
     if (status != NULL && api->config.status_cb != NULL) {
         api->config.status_cb(api->config.arg, status);
     }
@@ -479,13 +480,10 @@ static void answer_metrics(gov_api *api, gov_http_reply *reply)
     gov_buf out;
     gov_buf_init(&out);
     char line[200];
-    pthread_rwlock_rdlock(api->config.ledger_lock);
     int n = snprintf(line, sizeof(line),
                      "# TYPE govchain_height gauge\ngovchain_height %llu\n"
                      "# TYPE govchain_mempool_txs gauge\ngovchain_mempool_txs %u\n",
-                     (unsigned long long)gov_ledger_head_get(api->config.ledger)->height,
-                     gov_mempool_count(api->config.mempool));
-    pthread_rwlock_unlock(api->config.ledger_lock);
+                     (unsigned long long)api->height, gov_mempool_count(api->config.mempool));
     gov_buf_append(&out, line, (size_t)n);
     gov_api_metrics(api, &out);
     if (api->config.metrics_cb != NULL) {
@@ -726,6 +724,7 @@ static void execute_work(void *arg)
 }
 
 static void admit(submit_job *job);
+static submit_job *new_submit(gov_api *api, uint32_t count);
 
 static void execute_done(void *arg)
 {
@@ -778,6 +777,30 @@ static void admit(submit_job *job)
                 submit_fail(job, 503, "out_of_memory", "the node is out of memory");
             }
         }
+    }
+    if (job->error_code != NULL && job->reply == NULL && job->count > 1 && !api->closed) {
+        /* Gossip is not a client's request: one bad or already-held transaction must not
+         * keep the others out. Check each again on its own (dependent ones, such as an
+         * endorsement of a document issued in the same frame, pass together above). */
+        for (uint32_t i = 0; i < job->count; i++) {
+            submit_job *one = new_submit(api, 1);
+            if (one == NULL || gov_tx_copy(&job->txs[i], &one->txs[0]) != 0) {
+                if (one != NULL) {
+                    submit_job_free(one);
+                }
+                continue;
+            }
+            one->count = 1;
+            one->ids[0] = job->ids[i];
+            one->sizes[0] = job->sizes[i];
+            one->from = job->from;
+            one->work.data = one;
+            if (uv_queue_work(api->config.loop, &one->work, submit_work, submit_done) != 0) {
+                submit_job_free(one);
+            }
+        }
+        submit_job_free(job);
+        return;
     }
     if (job->error_code != NULL) {
         api->refused += job->count;
@@ -944,6 +967,25 @@ static void handle_submit(gov_api *api, gov_http_reply *reply, const gov_http_re
     }
     free(bytes);
     json_decref(list);
+    /* The execution check runs the request as one block would: a request that cannot fit
+     * one block would be checked only in part, so it is refused whole. */
+    const gov_consensus_params *limits = &gov_ledger_genesis(api->config.ledger)->consensus;
+    size_t total = 0;
+    for (uint32_t i = 0; i < job->count; i++) {
+        total += job->sizes[i];
+    }
+    if (job->count > limits->block_txs_max ||
+        total + GOV_HEADER_BYTES_MAX + 16 > limits->block_bytes_max) {
+        char message[200];
+        snprintf(message, sizeof(message),
+                 "%u transactions of %zu bytes do not fit one block (at most %u transactions "
+                 "and %u bytes): send them in smaller requests",
+                 job->count, total, limits->block_txs_max, limits->block_bytes_max);
+        api->refused += job->count;
+        submit_job_free(job);
+        gov_http_reply_error(reply, 413, "too_large_for_a_block", message);
+        return;
+    }
     job->work.data = job;
     if (uv_queue_work(api->config.loop, &job->work, submit_work, submit_done) != 0) {
         submit_job_free(job);
@@ -1008,6 +1050,11 @@ void gov_api_gossip_received(gov_api *api, uint32_t from, const uint8_t *bytes, 
 gov_ledger *gov_api_ledger(const gov_api *api)
 {
     return api->config.ledger;
+}
+
+uint64_t gov_api_height(const gov_api *api)
+{
+    return api->height;
 }
 
 static void start_raw_read(gov_api *api, gov_http_reply *reply, uint64_t from, uint64_t limit)
@@ -1099,6 +1146,9 @@ void gov_api_committed(gov_api *api, const gov_block *block, const gov_hash *has
 {
     if (block->header.height > api->height) {
         api->height = block->header.height;
+        api->head_hash = *hash;
+        api->head_state_root = block->header.state_root;
+        api->head_time_ms = block->header.time_ms;
     }
     for (raw_waiter *w = api->raw_waiters, *next; w != NULL; w = next) {
         next = w->next;
@@ -1334,7 +1384,11 @@ gov_api *gov_api_new(const gov_api_config *config)
         if (api->config.wait_timeout_ms == 0) {
             api->config.wait_timeout_ms = 30000;
         }
-        api->height = gov_ledger_head_get(api->config.ledger)->height;
+        const gov_ledger_head *head = gov_ledger_head_get(api->config.ledger);
+        api->height = head->height; /* before any lane job can change it */
+        api->head_hash = head->hash;
+        api->head_state_root = head->state_root;
+        api->head_time_ms = head->time_ms;
         /* Receipts of recent blocks' documents reuse the decoded blocks (NULL: none). */
         api->receipts = gov_receipt_cache_new(RECEIPT_CACHE_BLOCKS);
     }

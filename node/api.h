@@ -76,6 +76,9 @@ void gov_api_rejected(gov_api *api, const gov_hash *tx_id, gov_reject reason);
 bool gov_api_is_gossip(const uint8_t *bytes, size_t len);
 void gov_api_gossip_received(gov_api *api, uint32_t from, const uint8_t *bytes, size_t len);
 
+/* The committed height as the loop has seen it (no lock needed, on the loop). */
+uint64_t gov_api_height(const gov_api *api);
+
 /* Latency histogram of commits as seen by waiting clients, for /metrics. */
 void gov_api_metrics(gov_api *api, gov_buf *out);
 

@@ -26,6 +26,7 @@
 
 enum {
     RAW_BLOCKS_MAX = 100,
+    RAW_BYTES_MAX = 8 * 1024 * 1024, /* of records; twice that as hex */
     DEPARTMENT_PAGE_MAX = 500,
 };
 
@@ -48,7 +49,12 @@ static void read_raw_blocks(read_job *job)
     gov_buf record;
     gov_buf_init(&record);
     char why[200];
-    for (uint64_t h = job->height; h <= head && h < job->height + job->limit; h++) {
+    /* At most RAW_BYTES_MAX of records per answer (at least one block), so that no
+     * request can make the node build an answer of hundreds of megabytes, and clients'
+     * response caps are never reached: they ask again from where the answer ended. */
+    size_t bytes = 0;
+    for (uint64_t h = job->height;
+         h <= head && h < job->height + job->limit && (bytes == 0 || bytes < RAW_BYTES_MAX); h++) {
         gov_block block;
         gov_commit_cert cert;
         int rc = gov_ledger_block_get(ledger, h, &block, &cert, why, sizeof(why));
@@ -63,6 +69,7 @@ static void read_raw_blocks(read_job *job)
             gov_api_read_store_error(job, rc == GOV_ENOMEM ? "out of memory" : why);
             return;
         }
+        bytes += record.len;
         json_array_append_new(blocks, json_pack("{s:o, s:o}", "height", gov_json_u64(h), "record",
                                                 gov_json_hex(record.data, record.len)));
     }
@@ -290,7 +297,8 @@ bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_req
             unsigned long long height = 0;
             unsigned index = 0;
             char extra;
-            if (sscanf(after, "%llu.%u%c", &height, &index, &extra) != 2) {
+            if (after[0] < '0' || after[0] > '9' ||
+                sscanf(after, "%llu.%u%c", &height, &index, &extra) != 2) {
                 gov_http_reply_error(reply, 400, "bad_parameter", "after must be HEIGHT.INDEX");
                 return true;
             }

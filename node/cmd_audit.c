@@ -321,6 +321,12 @@ int gov_cmd_checkpoint(int argc, char **argv)
     return checkpoint_save(url, out);
 }
 
+static const char *text_or_dash(json_t *value)
+{
+    const char *text = json_string_value(value);
+    return text != NULL ? text : "-";
+}
+
 /* CSV needs quotes only around fields with commas or quotes; ids and hex have neither. */
 static void print_tx(json_t *item, bool csv)
 {
@@ -338,9 +344,9 @@ static void print_tx(json_t *item, bool csv)
            json_integer_value(json_object_get(item, "height")),
            json_integer_value(json_object_get(item, "index")),
            json_integer_value(json_object_get(item, "block_time_ms")),
-           json_string_value(json_object_get(tx, "kind")),
-           json_string_value(json_object_get(payload, "doc_hash")),
-           json_string_value(json_object_get(tx, "tx_id")));
+           text_or_dash(json_object_get(tx, "kind")),
+           text_or_dash(json_object_get(payload, "doc_hash")),
+           text_or_dash(json_object_get(tx, "tx_id")));
 }
 
 int gov_cmd_audit(int argc, char **argv)

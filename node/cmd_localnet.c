@@ -25,6 +25,7 @@
 #include "govchain/network.h"
 #include "node/cli.h"
 #include "node/client.h"
+#include "node/config.h"
 #include "node/file.h"
 
 #define COMMAND "localnet"
@@ -166,7 +167,7 @@ static void pause_ms(long ms)
 static bool healthy(const char *url)
 {
     char health[PATH_LEN + 16];
-    snprintf(health, sizeof(health), "%s/healthz", url);
+    snprintf(health, sizeof(health), "%.900s/healthz", url);
     gov_http_response response;
     char why[200];
     if (gov_http_fetch("GET", health, NULL, NULL, 0, 2000, &response, why, sizeof(why)) != 0) {
@@ -375,9 +376,20 @@ int gov_cmd_localnet(int argc, char **argv)
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     pid_t pids[NODES_MAX] = {0};
-    char urls[NODES_MAX][64];
+    char urls[NODES_MAX][GOV_CONFIG_HOST_MAX + 32];
     for (uint32_t i = 0; i < nodes; i++) {
-        snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%lu", base_port + 1000 + i);
+        /* The API address each node's own config.ini names (an existing network may have
+         * been made with another --base-port). */
+        char home[PATH_LEN + 16];
+        snprintf(home, sizeof(home), "%s/node%u", dir, i);
+        gov_node_config config;
+        char config_why[300];
+        if (gov_node_config_load(home, &config, config_why, sizeof(config_why)) == 0) {
+            snprintf(urls[i], sizeof(urls[i]), "http://%s:%u", config.api_listen.host,
+                     config.api_listen.port);
+        } else {
+            snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%lu", base_port + 1000 + i);
+        }
         pids[i] = start_node(dir, i);
         if (pids[i] < 0) {
             stop_nodes(pids, (uint32_t)nodes);

@@ -83,6 +83,8 @@ struct gov_driver {
     bool timer_open;
     bool stopping;
     size_t batches_in_lane;
+    size_t jobs; /* this driver's jobs in the lane (batches, validations, builds) */
+    bool failed; /* a lane job failed to write: nothing after it may write or send */
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
 };
@@ -99,7 +101,9 @@ static void drive(gov_driver *driver);
 /* Once stopping and the lane has drained, tells whoever asked. */
 static void maybe_stopped(gov_driver *driver)
 {
-    if (driver->stopping && !driver->timer_open && gov_lane_idle(driver->config.lane) &&
+    /* The lane is shared (API checks, an observer's follower): wait for our own jobs only,
+     * each of which calls this when it is done. */
+    if (driver->stopping && !driver->timer_open && driver->jobs == 0 &&
         driver->stopped_cb != NULL) {
         void (*cb)(void *) = driver->stopped_cb;
         driver->stopped_cb = NULL;
@@ -215,6 +219,13 @@ static void batch_work(void *arg)
 {
     batch *b = arg;
     gov_driver *driver = b->driver;
+    if (driver->failed) {
+        /* An earlier batch failed to write: later state must not reach the store (it
+         * would claim heights the ledger does not have), nor messages the network. */
+        b->failed = GOV_EIO;
+        snprintf(b->why, sizeof(b->why), "an earlier write failed");
+        return;
+    }
     if (b->commits_count > 0) {
         pthread_rwlock_wrlock(driver->config.ledger_lock);
         for (size_t i = 0; i < b->commits_count && b->failed == 0; i++) {
@@ -266,7 +277,11 @@ static void batch_done(void *arg)
     batch *b = arg;
     gov_driver *driver = b->driver;
     if (b->failed != 0) {
-        driver->callbacks.fatal_cb(driver->callbacks.arg, b->why);
+        bool first = !driver->failed;
+        driver->failed = true;
+        if (first) {
+            driver->callbacks.fatal_cb(driver->callbacks.arg, b->why);
+        }
         batch_free(b);
         return;
     }
@@ -312,6 +327,7 @@ static void batch_lane_done(void *arg)
     batch *b = arg;
     gov_driver *driver = b->driver;
     driver->batches_in_lane--;
+    driver->jobs--;
     batch_done(b);
     maybe_stopped(driver);
 }
@@ -349,6 +365,7 @@ static void validate_done(void *arg)
 {
     validate_job *job = arg;
     gov_driver *driver = job->driver;
+    driver->jobs--;
     if (!job->ok) {
         gov_log(driver->config.log, GOV_LOG_WARN, "invalid-block", "height %llu refused: %s",
                 (unsigned long long)job->height, job->why);
@@ -375,7 +392,9 @@ static void start_validate(gov_driver *driver, batch *b)
     job->digest = b->validate.digest;
     job->bytes = b->validate_block; /* taken */
     gov_buf_init(&b->validate_block);
+    driver->jobs++;
     if (gov_lane_submit(driver->config.lane, validate_work, validate_done, job) != 0) {
+        driver->jobs--;
         gov_buf_free(&job->bytes);
         free(job);
         driver->callbacks.fatal_cb(driver->callbacks.arg, "out of memory");
@@ -426,10 +445,12 @@ static void build_done(void *arg)
 {
     build_job *job = arg;
     gov_driver *driver = job->driver;
+    driver->jobs--;
     if (job->rc == 0) {
         for (uint32_t i = 0; i < job->count; i++) {
-            if (job->verdicts[i] != GOV_REJECT_NONE) {
-                gov_mempool_remove(driver->config.mempool, &job->ids[i]);
+            /* A transaction is reported once, by whichever build removes it first. */
+            if (job->verdicts[i] != GOV_REJECT_NONE &&
+                gov_mempool_remove(driver->config.mempool, &job->ids[i])) {
                 driver->callbacks.rejected_cb(driver->callbacks.arg, &job->ids[i],
                                               job->verdicts[i]);
             }
@@ -489,7 +510,9 @@ static void start_build(gov_driver *driver, const gov_pbft_build *build, bool pr
         job->count++;
     }
     free(batch_txs);
+    driver->jobs++;
     if (gov_lane_submit(driver->config.lane, build_work, build_done, job) != 0) {
+        driver->jobs--;
         build_job_free(job);
         driver->callbacks.fatal_cb(driver->callbacks.arg, "out of memory");
     }
@@ -545,8 +568,10 @@ static void drive(gov_driver *driver)
         return;
     }
     driver->batches_in_lane++;
+    driver->jobs++;
     if (gov_lane_submit(driver->config.lane, batch_work, batch_lane_done, b) != 0) {
         driver->batches_in_lane--;
+        driver->jobs--;
         batch_free(b);
         driver->callbacks.fatal_cb(driver->callbacks.arg, "out of memory");
     }
@@ -606,9 +631,9 @@ int gov_driver_start(const gov_driver_config *config, const gov_driver_callbacks
     driver->timer.data = driver;
     driver->timer_open = true;
     gov_log_position(config->log, head->height, gov_pbft_view(driver->replica));
+    *out = driver; /* first: a fatal callback from the first drive can then stop it */
     drive(driver);
     gov_driver_mempool_changed(driver);
-    *out = driver;
     return 0;
 }
 

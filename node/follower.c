@@ -23,8 +23,9 @@ struct gov_follower {
     gov_follower_config config;
     char sources[GOV_FOLLOWER_SOURCES_MAX][1024];
     uint32_t current;
-    gov_remote_blocks *remote; /* the lane's, between jobs */
-    uint64_t source_height;
+    gov_remote_blocks *remote;  /* the lane's, between jobs */
+    uint64_t source_height;     /* the loop's */
+    uint64_t job_source_height; /* the lane job's, copied in follow_done */
     uv_timer_t retry;
     bool stopping, running;
     void (*stopped_cb)(void *arg);
@@ -53,10 +54,10 @@ static void follow_work(void *arg)
     gov_ledger *ledger = f->config.ledger;
     uint64_t head = gov_ledger_head_get(ledger)->height;
     f->rc = gov_remote_blocks_wait(f->remote, head, WAIT_MS, f->why, sizeof(f->why));
-    f->source_height = gov_remote_blocks_head(f->remote);
+    f->job_source_height = gov_remote_blocks_head(f->remote);
     gov_suite suite = gov_ledger_genesis(ledger)->suite;
-    for (uint64_t h = head + 1; f->rc == 0 && h <= f->source_height && f->done_count < BATCH_BLOCKS;
-         h++) {
+    for (uint64_t h = head + 1;
+         f->rc == 0 && h <= f->job_source_height && f->done_count < BATCH_BLOCKS; h++) {
         committed *c = &f->done[f->done_count];
         gov_commit_cert cert;
         f->rc = gov_remote_blocks_get(f->remote, h, &c->block, &cert, f->why, sizeof(f->why));
@@ -101,6 +102,7 @@ static void follow_done(void *arg)
 {
     gov_follower *f = arg;
     f->running = false;
+    f->source_height = f->job_source_height;
     for (uint32_t i = 0; i < f->done_count; i++) {
         f->config.committed_cb(f->config.arg, &f->done[i].block, &f->done[i].hash);
         gov_block_clear(&f->done[i].block);

@@ -162,11 +162,11 @@ bool gov_mempool_contains(const gov_mempool *pool, const gov_hash *id)
     return find(pool, id) != NULL;
 }
 
-void gov_mempool_remove(gov_mempool *pool, const gov_hash *id)
+bool gov_mempool_remove(gov_mempool *pool, const gov_hash *id)
 {
     entry **slot = find(pool, id);
     if (slot == NULL) {
-        return;
+        return false;
     }
     entry *e = *slot;
     *slot = TOMBSTONE;
@@ -185,6 +185,7 @@ void gov_mempool_remove(gov_mempool *pool, const gov_hash *id)
     pool->bytes -= e->bytes;
     gov_tx_clear(&e->tx);
     free(e);
+    return true;
 }
 
 uint32_t gov_mempool_batch(const gov_mempool *pool, uint32_t txs_max, uint64_t bytes_max,

@@ -27,8 +27,9 @@ void gov_mempool_free(gov_mempool *pool);
 int gov_mempool_add(gov_mempool *pool, const gov_tx *tx, const gov_hash *id, size_t bytes);
 
 bool gov_mempool_contains(const gov_mempool *pool, const gov_hash *id);
-/* Removes the transaction with this id if held (committed, or refused by the ledger). */
-void gov_mempool_remove(gov_mempool *pool, const gov_hash *id);
+/* Removes the transaction with this id if held (committed, or refused by the ledger);
+ * whether it was held. */
+bool gov_mempool_remove(gov_mempool *pool, const gov_hash *id);
 
 /* The oldest transactions, up to txs_max of them and bytes_max encoded bytes in all, in
  * arrival order, into out[] (borrowed). Returns how many. */

@@ -247,7 +247,7 @@ static void add_status(void *arg, json_t *status)
     read_counters(n, &c);
     if (n->follower != NULL) {
         uint64_t source = gov_follower_source_height(n->follower);
-        uint64_t height = gov_ledger_head_get(n->ledger)->height;
+        uint64_t height = gov_api_height(n->api);
         json_object_set_new(status, "node", json_string("observer"));
         json_object_set_new(status, "role", json_string("observer"));
         json_object_set_new(status, "observer",
@@ -277,7 +277,7 @@ static void add_metrics(void *arg, gov_buf *out)
     node *n = arg;
     if (n->follower != NULL) {
         uint64_t source = gov_follower_source_height(n->follower);
-        uint64_t height = gov_ledger_head_get(n->ledger)->height;
+        uint64_t height = gov_api_height(n->api);
         char text[200];
         int len = snprintf(text, sizeof(text),
                            "# TYPE govchain_observer_lag_blocks gauge\n"
@@ -483,7 +483,14 @@ int gov_node_run(const char *home)
         return rc == GOV_EINVAL ? 2 : 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    pthread_rwlock_init(&n->ledger_lock, NULL);
+    /* Writers first: a stream of API reads must not keep a commit (and so consensus)
+     * waiting. And room in libuv's pool beside the lane's job for reads and checks. */
+    pthread_rwlockattr_t lock_attributes;
+    pthread_rwlockattr_init(&lock_attributes);
+    pthread_rwlockattr_setkind_np(&lock_attributes, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&n->ledger_lock, &lock_attributes);
+    pthread_rwlockattr_destroy(&lock_attributes);
+    setenv("UV_THREADPOOL_SIZE", "8", 0);
     uv_loop_init(&n->loop);
     uv_signal_init(&n->loop, &n->sigterm);
     uv_signal_init(&n->loop, &n->sigint);
