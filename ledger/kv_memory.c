@@ -124,7 +124,9 @@ void gov_kv_map_free(gov_kv_map *map)
  * table, emptied, and the unsorted list's room (note 6). */
 static void map_forget(gov_kv_map *map)
 {
-    if (map->slots_len > 0) {
+    /* The table holds every entry's node (map->count of them, tombstones included), so
+     * a map without entries has an empty table already. */
+    if (map->count > 0) {
         memset(map->slots, 0, map->slots_len * sizeof(*map->slots));
     }
     for (unsigned level = 0; level < GOV_KV_MAP_LEVELS; level++) {
@@ -138,7 +140,7 @@ static void map_forget(gov_kv_map *map)
 
 void gov_kv_map_reset(gov_kv_map *map)
 {
-    for (size_t i = 0; i < map->slots_len; i++) {
+    for (size_t i = 0; map->count > 0 && i < map->slots_len; i++) {
         gov_kv_node *node = map->slots[i].node;
         if (node != NULL) {
             free(node->value);
