@@ -89,6 +89,7 @@ struct gov_pbft {
     gov_pbft_view_change *view_changes; /* [n]: the latest from each validator */
     bool *has_view_change;              /* [n] */
     uint64_t *new_view_replied;         /* [n]: when we last sent one our NEW-VIEW */
+    uint64_t *served_at;                /* [n]: when a VIEW-CHANGE of theirs last got blocks */
 
     /* Committed head. */
     uint64_t height;
@@ -549,6 +550,7 @@ void gov_pbft_free(gov_pbft *r)
     free(r->view_changes);
     free(r->has_view_change);
     free(r->new_view_replied);
+    free(r->served_at);
     free(r->prepares);
     free(r->commits);
     gov_buf_free(&r->own_view_change);
@@ -602,11 +604,12 @@ int gov_pbft_open(const gov_pbft_config *config, const gov_pbft_head *head, cons
     r->view_changes = calloc(r->n, sizeof(*r->view_changes));
     r->has_view_change = calloc(r->n, sizeof(*r->has_view_change));
     r->new_view_replied = calloc(r->n, sizeof(*r->new_view_replied));
+    r->served_at = calloc(r->n, sizeof(*r->served_at));
     r->prepares = calloc(r->n, sizeof(*r->prepares));
     r->commits = calloc(r->n, sizeof(*r->commits));
     r->stash = calloc(STASH_MAX, sizeof(*r->stash));
     if (r->view_changes == NULL || r->has_view_change == NULL || r->new_view_replied == NULL ||
-        r->prepares == NULL || r->commits == NULL || r->stash == NULL) {
+        r->prepares == NULL || r->commits == NULL || r->stash == NULL || r->served_at == NULL) {
         gov_pbft_free(r);
         return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
     }
@@ -1035,8 +1038,13 @@ static void on_view_change(gov_pbft *r, uint32_t from, gov_pbft_message *message
         drop(r, from, "view-change to view 0");
         return;
     }
-    if (vc->committed_height < r->height) {
-        /* A view change often means the sender missed commits: send it the blocks. */
+    if (vc->committed_height < r->height && from == vc->sender &&
+        r->served_at[from] + r->config.view_timeout_ms <= r->now &&
+        gov_pbft_message_signature_valid(message, r->set)) {
+        /* A view change often means the sender missed commits: send it the blocks, once
+         * per view timeout (its VIEW-CHANGE is re-sent that often), and only for its own,
+         * signed one: nobody can make us send blocks to a third party. */
+        r->served_at[from] = r->now;
         serve(r, from, vc->committed_height + 1);
     }
     if (vc->new_view < r->view || (vc->new_view == r->view && r->active)) {
@@ -1165,7 +1173,13 @@ static void on_new_view(gov_pbft *r, uint32_t from, gov_pbft_message *message, c
 
 static void defer(gov_pbft *r, uint32_t from, const uint8_t *data, size_t len)
 {
-    if (r->future_count >= FUTURE_MAX) {
+    /* Each validator gets its share of the room, so one cannot crowd out the others'
+     * messages for the next height (which are not sent again). */
+    size_t share = FUTURE_MAX / r->n, from_this = 0;
+    for (size_t i = 0; i < r->future_count; i++) {
+        from_this += r->future[i].from == from;
+    }
+    if (r->future_count >= FUTURE_MAX || from_this >= share) {
         drop(r, from, "too many messages kept for later");
         return;
     }
