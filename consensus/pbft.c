@@ -913,6 +913,8 @@ static void request_proposal(gov_pbft *r, const gov_prepared_cert *chosen)
     }
 }
 
+static void request_validation(gov_pbft *r, const proposal *p);
+
 /* As primary of r->view with a quorum of VIEW-CHANGEs for it: sends NEW-VIEW. */
 static void try_new_view(gov_pbft *r)
 {
@@ -951,7 +953,14 @@ static void try_new_view(gov_pbft *r)
         size_t len = 0;
         if (o_height == r->height + 1) {
             proposal *p = proposal_find(r, &choice.chosen->digest);
-            if (p != NULL) {
+            if (p != NULL && p->valid == VALIDITY_UNKNOWN) {
+                /* Bytes a peer sent for this digest are only claimed to be the block: the
+                 * ledger checks them before this replica proposes them. */
+                request_validation(r, p);
+                gov_pbft_message_clear(&message);
+                return;
+            }
+            if (p != NULL && p->valid == VALIDITY_OK) {
                 bytes = p->bytes;
                 len = p->len;
             }
