@@ -62,6 +62,7 @@ struct gov_ledger {
      * (gov_kv_overlay_reset), so that its memory serves block after block. */
     gov_kv *overlay;
     gov_kv *pending; /* the overlay while it holds the last executed block's writes, or NULL */
+    gov_kv *scratch; /* gov_ledger_check's own overlay, so a check leaves `pending` alone */
     /* Which block that was: its whole encoding, signatures included. The header hash
      * would not do: it covers transactions by their ids, which leave the signatures
      * out, so another copy of the block with other signatures has it too. */
@@ -256,6 +257,7 @@ void gov_ledger_close(gov_ledger *ledger)
     }
     drop_pending(ledger);
     gov_kv_close(ledger->overlay);
+    gov_kv_close(ledger->scratch);
     gov_buf_free(&ledger->pending_encoding);
     free(ledger->validator_keys);
     free(ledger);
@@ -489,6 +491,33 @@ static int execute_block(gov_ledger *ledger, const gov_block *block, bool signat
     }
     *state_root = state.root;
     gov_state_clear(&state);
+    return rc;
+}
+
+int gov_ledger_check(gov_ledger *ledger, uint64_t time_ms, const gov_tx *candidates, uint32_t count,
+                     gov_reject *verdicts, char *why, size_t why_len)
+{
+    /* gov_ledger_build on the scratch overlay: the executed block, if any, stays pending
+     * for its commit, which then need not execute it again. */
+    gov_kv *overlay = ledger->overlay;
+    gov_kv *pending = ledger->pending;
+    gov_buf encoding = ledger->pending_encoding;
+    ledger->overlay = ledger->scratch;
+    ledger->pending = NULL;
+    gov_buf_init(&ledger->pending_encoding);
+    gov_block block;
+    uint32_t included = 0;
+    int rc = gov_ledger_build(ledger, time_ms, 0, candidates, count, verdicts, &block, &included,
+                              why, why_len);
+    if (rc == 0) {
+        gov_block_clear(&block);
+    }
+    drop_pending(ledger);
+    gov_buf_free(&ledger->pending_encoding);
+    ledger->scratch = ledger->overlay; /* opened on first use, kept for the next */
+    ledger->overlay = overlay;
+    ledger->pending = pending;
+    ledger->pending_encoding = encoding;
     return rc;
 }
 

@@ -700,15 +700,12 @@ static void execute_work(void *arg)
         submit_fail(job, 503, "out_of_memory", "the node is out of memory");
         return;
     }
-    gov_block block;
-    uint32_t included = 0;
     char why[200];
-    int rc = gov_ledger_build(job->api->config.ledger, wall_ms(), 0, job->txs, job->count, verdicts,
-                              &block, &included, why, sizeof(why));
+    int rc = gov_ledger_check(job->api->config.ledger, wall_ms(), job->txs, job->count, verdicts,
+                              why, sizeof(why));
     if (rc != 0) {
         submit_fail(job, 500, "ledger_error", "%s", why);
     } else {
-        gov_block_clear(&block);
         for (uint32_t i = 0; i < job->count; i++) {
             if (verdicts[i] != GOV_REJECT_NONE) {
                 /* A duplicate is a conflict (409) wherever it is found; it can be found here

@@ -424,6 +424,12 @@ static void build_work(void *arg)
         job->rc = GOV_EINVAL; /* the replica moved on meanwhile */
         return;
     }
+    if (job->prune) {
+        /* Only the verdicts: a block validated meanwhile stays ready for its commit. */
+        job->rc = gov_ledger_check(driver->config.ledger, wall_ms(), job->candidates, job->count,
+                                   job->verdicts, job->why, sizeof(job->why));
+        return;
+    }
     gov_block block;
     job->rc = gov_ledger_build(driver->config.ledger, wall_ms(), driver->config.pbft.self,
                                job->candidates, job->count, job->verdicts, &block, &job->included,

@@ -78,6 +78,12 @@ int gov_ledger_build(gov_ledger *ledger, uint64_t time_ms, uint32_t proposer,
                      gov_block *block, uint32_t *included, char *why, size_t why_len);
 
 /* How to validate a block, besides executing it. */
+/* What gov_ledger_build would decide for candidates (verdicts[i]), without building a
+ * block and without disturbing the block last built or validated, whose commit can then
+ * still reuse its execution. For checks of transactions before they are pooled. */
+int gov_ledger_check(gov_ledger *ledger, uint64_t time_ms, const gov_tx *candidates, uint32_t count,
+                     gov_reject *verdicts, char *why, size_t why_len);
+
 typedef struct {
     bool check_clock; /* compare the block's time with now_ms (not in replay) */
     uint64_t now_ms;

@@ -277,6 +277,48 @@ static void test_commit_revalidates_another_copy(void **state)
     gov_block_clear(&block);
 }
 
+/* gov_ledger_check gives build's verdicts and leaves the executed block pending: its
+ * commit reuses that execution. Shown with the one difference reuse makes: a block
+ * validated with signatures_checked (the caller vouches for them) commits without its
+ * signatures being checked again, which a fresh execution would do. */
+static void test_check_keeps_pending(void **state)
+{
+    fixture *f = *state;
+    char why[256];
+    gov_hash a = doc(0xc1), b = doc(0xc2);
+    gov_tx tx, other;
+    test_chain_issue(&f->chain, &a, 2000000, &tx);
+    test_chain_issue(&f->chain, &b, 2000000, &other);
+    gov_reject verdict;
+    gov_block block;
+    uint32_t included;
+    assert_int_equal(gov_ledger_build(f->ledger, 2000000, 0, &tx, 1, &verdict, &block, &included,
+                                      why, sizeof(why)),
+                     0);
+    block.txs[0].signature[5] ^= 1; /* a copy the caller claims it checked */
+    gov_ledger_checks trusted = {.signatures_checked = true};
+    gov_hash digest;
+    assert_int_equal(gov_ledger_validate(f->ledger, &block, &trusted, &digest, why, sizeof(why)),
+                     0);
+    /* Checks in between: verdicts as build gives them, nothing written. */
+    gov_tx both[2];
+    both[0] = other;
+    both[1] = other; /* the same transaction twice: the second is a duplicate */
+    gov_reject verdicts[2];
+    assert_int_equal(gov_ledger_check(f->ledger, 2000000, both, 2, verdicts, why, sizeof(why)), 0);
+    assert_int_equal(verdicts[0], GOV_REJECT_NONE);
+    assert_int_equal(verdicts[1], GOV_REJECT_DUPLICATE_TX);
+    assert_int_equal(gov_kv_memory_count(f->store), 0);
+    /* The pending execution survived the check: the commit takes it as it is. */
+    gov_commit_cert cert;
+    test_chain_certify(&f->chain, &block, 3, &cert);
+    assert_int_equal(gov_ledger_commit(f->ledger, &block, &cert, why, sizeof(why)), 0);
+    assert_int_equal(gov_ledger_head_get(f->ledger)->height, 1);
+    gov_block_clear(&block);
+    gov_tx_clear(&tx);
+    gov_tx_clear(&other);
+}
+
 static void test_commit_needs_certificate(void **state)
 {
     fixture *f = *state;
@@ -481,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_needs_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_revalidates_another_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_keeps_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_executed_writes_do_not_leak, setup, teardown),
