@@ -113,6 +113,15 @@ struct gov_pbft {
     bool has_cert; /* a commit certificate for height + 1 */
     gov_commit_cert cert;
 
+    /* A NEW-VIEW's O for a height this replica had not reached when it entered the view:
+     * taken up as the view's PRE-PREPARE once catch-up brings the replica there. */
+    bool later_has;
+    uint64_t later_view, later_height;
+    gov_hash later_digest;
+    uint8_t later_signature[GOV_SIGNATURE_LEN];
+    uint8_t *later_block; /* owned */
+    size_t later_block_len;
+
     /* Work with the ledger. */
     bool pending;
     bool building;
@@ -545,6 +554,7 @@ void gov_pbft_free(gov_pbft *r)
         }
     }
     free(r->stash);
+    free(r->later_block);
     free(r->head_block);
     free(r->garbage);
     free(r->view_changes);
@@ -1165,10 +1175,23 @@ static void on_new_view(gov_pbft *r, uint32_t from, gov_pbft_message *message, c
     gov_buf_reset(&r->new_view_bytes);
     gov_buf_append(&r->new_view_bytes, data, len);
     const gov_pbft_phase *o = NULL;
+    free(r->later_block);
+    r->later_block = NULL;
+    r->later_has = false;
     if (nv->pre_prepare != NULL) {
         o = &nv->pre_prepare->body.phase;
         if (o->height == r->height + 1) {
             proposal_add(r, &o->digest, o->block, o->block_len);
+            nv->pre_prepare->body.phase.block = NULL; /* taken */
+        } else if (o->height > r->height + 1) {
+            /* We are behind: catch-up first, then this is the view's PRE-PREPARE there. */
+            r->later_has = true;
+            r->later_view = nv->view;
+            r->later_height = o->height;
+            r->later_digest = o->digest;
+            memcpy(r->later_signature, o->signature, GOV_SIGNATURE_LEN);
+            r->later_block = o->block;
+            r->later_block_len = o->block_len;
             nv->pre_prepare->body.phase.block = NULL; /* taken */
         }
     }
@@ -1542,6 +1565,21 @@ static bool progress_once(gov_pbft *r)
     }
     if (!r->active) {
         return false;
+    }
+    if (r->later_has && (r->later_view != r->view || r->later_height <= r->height)) {
+        r->later_has = false; /* another view, or decided meanwhile */
+        keep_for_ready(r, r->later_block);
+        r->later_block = NULL;
+    }
+    if (r->later_has && r->later_height == r->height + 1 && !r->pp_has) {
+        r->later_has = false;
+        if (proposal_add(r, &r->later_digest, r->later_block, r->later_block_len) != NULL) {
+            r->pp_has = true;
+            r->pp_view = r->later_view;
+            r->pp_digest = r->later_digest;
+            memcpy(r->pp_signature, r->later_signature, GOV_SIGNATURE_LEN);
+        }
+        r->later_block = NULL; /* taken by proposal_add, which frees it when it has no room */
     }
     /* 2. Prepare and commit on the accepted pre-prepare. */
     if (r->pp_has && r->pp_view == r->view) {
