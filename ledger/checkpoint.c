@@ -43,12 +43,8 @@ int gov_history_proof_build(gov_ledger *ledger, uint64_t from, uint64_t to, gov_
         return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
     }
     for (uint64_t h = 1; h <= size && rc == 0; h++) {
-        gov_certified_header header;
         gov_hash hash;
-        rc = gov_certified_header_get(ledger, h, &header, why, why_len);
-        if (rc == 0) {
-            rc = gov_block_hash(suite, &header.header, &hash);
-        }
+        rc = gov_ledger_block_hash(ledger, h, &hash, why, why_len);
         if (rc == 0) {
             gov_merkle_leaf_hash(suite, hash.bytes, GOV_HASH_LEN, &leaves[h - 1]);
         }

@@ -602,6 +602,9 @@ static int stage_block(gov_ledger *ledger, const gov_buf *record, const gov_ledg
     gov_store_key hash_key;
     gov_store_key_begin(&hash_key, 'H');
     gov_store_key_add(&hash_key, head->hash.bytes, GOV_HASH_LEN);
+    gov_store_key by_height;
+    gov_store_key_begin(&by_height, 'L');
+    gov_store_key_add_be(&by_height, head->height, GOV_KEY_HEIGHT_BYTES);
     const uint8_t *height_be = record_key.bytes + 1;
     gov_buf head_record;
     gov_buf_init(&head_record);
@@ -614,6 +617,10 @@ static int stage_block(gov_ledger *ledger, const gov_buf *record, const gov_ledg
     if (rc == 0) {
         rc =
             gov_kv_batch_put(&batch, hash_key.bytes, hash_key.len, height_be, GOV_KEY_HEIGHT_BYTES);
+    }
+    if (rc == 0) {
+        rc = gov_kv_batch_put(&batch, by_height.bytes, by_height.len, head->hash.bytes,
+                              GOV_HASH_LEN);
     }
     if (rc == 0) {
         rc =
@@ -679,6 +686,43 @@ int gov_ledger_commit(gov_ledger *ledger, const gov_block *block, const gov_comm
     drop_pending(ledger);
     if (rc == 0) {
         ledger->head = head;
+    }
+    return rc;
+}
+
+int gov_ledger_block_hash(gov_ledger *ledger, uint64_t height, gov_hash *out, char *why,
+                          size_t why_len)
+{
+    if (height == 0 || height > ledger->head.height) {
+        return gov_fail(why, why_len, GOV_ENOENT, "no block at height %llu",
+                        (unsigned long long)height);
+    }
+    gov_store_key key;
+    gov_store_key_begin(&key, 'L');
+    gov_store_key_add_be(&key, height, GOV_KEY_HEIGHT_BYTES);
+    uint8_t *value = NULL;
+    size_t len = 0;
+    int rc = gov_kv_get(ledger->store, key.bytes, key.len, &value, &len, why, why_len);
+    if (rc == 0 && len == GOV_HASH_LEN) {
+        memcpy(out->bytes, value, GOV_HASH_LEN);
+        free(value);
+        return 0;
+    }
+    free(value);
+    if (rc == 0) {
+        return gov_fail(why, why_len, GOV_EIO, "the hash of block %llu is stored corrupted",
+                        (unsigned long long)height);
+    }
+    if (rc != GOV_ENOENT) {
+        return rc;
+    }
+    /* A store written before the index existed: hash the stored block's header. */
+    gov_block block;
+    gov_commit_cert cert;
+    rc = gov_ledger_block_get(ledger, height, &block, &cert, why, why_len);
+    if (rc == 0) {
+        rc = gov_block_hash(ledger->genesis->suite, &block.header, out);
+        gov_block_clear(&block);
     }
     return rc;
 }

@@ -5,6 +5,7 @@
  *
  *   'B' height                        block record            (ledger.c)
  *   'H' block hash                    height                  (ledger.c)
+ *   'L' height                        block hash              (ledger.c)
  *   'M' "head"                        head record             (ledger.c)
  *   'D' doc hash                      document state          (state.c)
  *   'Y' doc hash, height, index       state after a change    (state.c)

@@ -45,7 +45,7 @@ int gov_certified_header_get(gov_ledger *ledger, uint64_t height, gov_certified_
                              char *why, size_t why_len);
 
 /* The proof that the chain at height `to` extends block `from` (1 <= from <= to <= head).
- * Reads every block header below `to`, once. */
+ * Reads the hash of every block below `to` (32 bytes each, from the ledger's index). */
 int gov_history_proof_build(gov_ledger *ledger, uint64_t from, uint64_t to, gov_history_proof *out,
                             char *why, size_t why_len);
 

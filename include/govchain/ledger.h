@@ -107,6 +107,10 @@ int gov_ledger_commit(gov_ledger *ledger, const gov_block *block, const gov_comm
                       char *why, size_t why_len);
 
 /* A committed block and its certificate; GOV_ENOENT above the head. */
+/* The hash of the committed block at height (from the 'L' index; stores written before
+ * it existed are read block by block). GOV_ENOENT above the head. */
+int gov_ledger_block_hash(gov_ledger *ledger, uint64_t height, gov_hash *out, char *why,
+                          size_t why_len);
 int gov_ledger_block_get(gov_ledger *ledger, uint64_t height, gov_block *block,
                          gov_commit_cert *cert, char *why, size_t why_len);
 
