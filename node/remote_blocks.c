@@ -13,7 +13,12 @@
 #include "node/client.h"
 #include "node/http_client.h"
 
-enum { BATCH = 50 };
+enum {
+    BATCH = 50,
+    /* Long enough for a long poll (2 s) and a large answer; short enough that a node
+     * stopping, or moving to another source, does not wait on a stuck one for long. */
+    TIMEOUT_MS = 15000,
+};
 
 typedef struct {
     uint64_t height;
