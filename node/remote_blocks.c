@@ -45,8 +45,7 @@ static void drop_batch(gov_remote_blocks *r)
 static json_t *get_json(const char *url, char *why, size_t why_len)
 {
     gov_http_response response;
-    if (gov_http_fetch("GET", url, NULL, NULL, 0, GOV_CLIENT_TIMEOUT_MS, &response, why, why_len) !=
-        0) {
+    if (gov_http_fetch("GET", url, NULL, NULL, 0, TIMEOUT_MS, &response, why, why_len) != 0) {
         return NULL;
     }
     json_error_t error;
