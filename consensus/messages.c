@@ -31,6 +31,7 @@ enum {
     PREPARED_CERT_FIELDS = 5,
     REQUEST_FIELDS = 4,
     BLOCK_FIELDS = 4,
+    EQUIVOCATION_FIELDS = 8,
     FIELDS_MIN = 4,
     FIELDS_MAX = 7,
 };
@@ -778,4 +779,76 @@ int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_
     }
     return votes_verify(cert->prepares, cert->prepares_count, GOV_PBFT_PREPARE, cert->view,
                         cert->height, &cert->digest, set, why, why_len);
+}
+
+/* Equivocation evidence ---------------------------------------------------------------- */
+
+int gov_equivocation_encode(const gov_equivocation *evidence, gov_buf *out)
+{
+    gov_buf_reset(out);
+    gov_enc_array(out, EQUIVOCATION_FIELDS);
+    gov_enc_uint(out, evidence->type);
+    gov_enc_uint(out, evidence->view);
+    gov_enc_uint(out, evidence->height);
+    gov_enc_uint(out, evidence->validator);
+    for (int i = 0; i < 2; i++) {
+        gov_enc_bin(out, evidence->digests[i].bytes, GOV_HASH_LEN);
+        gov_enc_bin(out, evidence->signatures[i], GOV_SIGNATURE_LEN);
+    }
+    return gov_buf_ok(out) ? 0 : GOV_ENOMEM;
+}
+
+int gov_equivocation_decode(const uint8_t *data, size_t len, gov_equivocation *out, char *why,
+                            size_t why_len)
+{
+    gov_dec dec;
+    memset(out, 0, sizeof(*out));
+    gov_dec_begin(&dec, data, len, 512, 2 * EQUIVOCATION_FIELDS, why, why_len);
+    uint64_t type = 0;
+    if (gov_dec_array(&dec, "equivocation", EQUIVOCATION_FIELDS) &&
+        gov_dec_uint(&dec, "type", GOV_PBFT_COMMIT, &type) &&
+        gov_dec_uint(&dec, "view", UINT64_MAX, &out->view) &&
+        gov_dec_uint(&dec, "height", UINT64_MAX, &out->height) &&
+        gov_dec_u32(&dec, "validator", GOV_VALIDATORS_MAX - 1, &out->validator)) {
+        for (int i = 0; i < 2; i++) {
+            if (!gov_dec_bin_fixed(&dec, "digest", out->digests[i].bytes, GOV_HASH_LEN) ||
+                !gov_dec_bin_fixed(&dec, "signature", out->signatures[i], GOV_SIGNATURE_LEN)) {
+                break;
+            }
+        }
+        gov_dec_leave(&dec);
+    }
+    out->type = (gov_pbft_type)type;
+    if (gov_dec_ok(&dec) && !is_phase(out->type)) {
+        gov_dec_reject(&dec, GOV_EDECODE, "type", "not a PRE-PREPARE, PREPARE or COMMIT");
+    }
+    int rc = gov_dec_finish(&dec);
+    if (rc != 0) {
+        memset(out, 0, sizeof(*out));
+    }
+    return rc;
+}
+
+int gov_equivocation_verify(const gov_equivocation *evidence, const gov_validator_set *set,
+                            char *why, size_t why_len)
+{
+    if (!is_phase(evidence->type)) {
+        return gov_fail(why, why_len, GOV_EINVAL, "type %u is not a PRE-PREPARE, PREPARE or COMMIT",
+                        (unsigned)evidence->type);
+    }
+    if (evidence->validator >= set->count) {
+        return gov_fail(why, why_len, GOV_EINVAL, "unknown validator %u", evidence->validator);
+    }
+    if (gov_hash_equal(&evidence->digests[0], &evidence->digests[1])) {
+        return gov_fail(why, why_len, GOV_EINVAL, "the two digests are the same: no equivocation");
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!vote_valid(set, evidence->type, evidence->view, evidence->height,
+                        &evidence->digests[i], evidence->validator, evidence->signatures[i])) {
+            return gov_fail(
+                why, why_len, GOV_EBADSIG, "%s signature %c of validator %u does not verify",
+                gov_pbft_type_name(evidence->type), i == 0 ? 'a' : 'b', evidence->validator);
+        }
+    }
+    return 0;
 }

@@ -1253,13 +1253,28 @@ static void request_new_view(gov_pbft *r, uint32_t peer)
     send_message(r, peer, &request);
 }
 
-static void note_equivocation(gov_pbft *r, uint32_t sender, gov_pbft_type type, uint64_t view,
-                              uint64_t height)
+/* `message` (signature checked) conflicts with what its sender signed before for the same
+ * (type, view, height): `digest` under `signature`. */
+static void note_equivocation(gov_pbft *r, const gov_pbft_message *message, const gov_hash *digest,
+                              const uint8_t *signature)
 {
+    const gov_pbft_phase *phase = &message->body.phase;
     r->stats.equivocations++;
-    event(r, GOV_PBFT_EVENT_EQUIVOCATION, sender,
-          "validator %u signed two %s digests for view %llu height %llu", sender,
-          gov_pbft_type_name(type), (unsigned long long)view, (unsigned long long)height);
+    event(r, GOV_PBFT_EVENT_EQUIVOCATION, phase->sender,
+          "validator %u signed two %s digests for view %llu height %llu", phase->sender,
+          gov_pbft_type_name(message->type), (unsigned long long)phase->view,
+          (unsigned long long)phase->height);
+    if (r->ready.evidence_count < GOV_PBFT_READY_EVIDENCE_MAX) {
+        gov_equivocation *e = &r->ready.evidence[r->ready.evidence_count++];
+        e->type = message->type;
+        e->view = phase->view;
+        e->height = phase->height;
+        e->validator = phase->sender;
+        e->digests[0] = *digest;
+        memcpy(e->signatures[0], signature, GOV_SIGNATURE_LEN);
+        e->digests[1] = phase->digest;
+        memcpy(e->signatures[1], phase->signature, GOV_SIGNATURE_LEN);
+    }
 }
 
 static void store_vote(gov_pbft *r, vote *votes, const gov_pbft_message *message)
@@ -1268,7 +1283,7 @@ static void store_vote(gov_pbft *r, vote *votes, const gov_pbft_message *message
     vote *v = &votes[phase->sender];
     if (v->has && v->view >= phase->view) {
         if (v->view == phase->view && !gov_hash_equal(&v->digest, &phase->digest)) {
-            note_equivocation(r, phase->sender, message->type, phase->view, phase->height);
+            note_equivocation(r, message, &v->digest, v->signature);
         }
         return;
     }
@@ -1285,7 +1300,7 @@ static void on_pre_prepare(gov_pbft *r, uint32_t from, gov_pbft_message *message
     }
     if (r->pp_has && r->pp_view == phase->view) {
         if (!gov_hash_equal(&r->pp_digest, &phase->digest)) {
-            note_equivocation(r, phase->sender, message->type, phase->view, phase->height);
+            note_equivocation(r, message, &r->pp_digest, r->pp_signature);
         }
         return;
     }

@@ -210,13 +210,7 @@ int gov_ledger_open(const gov_genesis *genesis, gov_kv *store, gov_ledger **out,
         free(ledger);
         return gov_fail(why, why_len, GOV_ENOMEM, "out of memory");
     }
-    for (uint32_t i = 0; i < genesis->validators_count; i++) {
-        ledger->validator_keys[i] = genesis->validators[i].parsed_key;
-    }
-    ledger->validators = (gov_validator_set){.suite = genesis->suite,
-                                             .chain_id = genesis->hash,
-                                             .count = genesis->validators_count,
-                                             .keys = ledger->validator_keys};
+    gov_genesis_validator_set(genesis, ledger->validator_keys, &ledger->validators);
     int rc = load_head(ledger, why, why_len);
     if (rc != 0) {
         gov_ledger_close(ledger);
@@ -276,6 +270,18 @@ const gov_genesis *gov_ledger_genesis(const gov_ledger *ledger)
 gov_kv *gov_ledger_store(const gov_ledger *ledger)
 {
     return ledger->store;
+}
+
+void gov_genesis_validator_set(const gov_genesis *genesis, gov_public_key **keys,
+                               gov_validator_set *out)
+{
+    for (uint32_t i = 0; i < genesis->validators_count; i++) {
+        keys[i] = genesis->validators[i].parsed_key;
+    }
+    *out = (gov_validator_set){.suite = genesis->suite,
+                               .chain_id = genesis->hash,
+                               .count = genesis->validators_count,
+                               .keys = keys};
 }
 
 const gov_validator_set *gov_ledger_validators(const gov_ledger *ledger)

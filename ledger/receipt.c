@@ -531,13 +531,8 @@ int gov_certified_header_verify(const gov_genesis *genesis, const gov_block_head
                         "%s block: the commit certificate is for another block", which);
     }
     gov_public_key *keys[GOV_VALIDATORS_MAX];
-    for (uint32_t i = 0; i < genesis->validators_count; i++) {
-        keys[i] = genesis->validators[i].parsed_key;
-    }
-    gov_validator_set set = {.suite = genesis->suite,
-                             .chain_id = genesis->hash,
-                             .count = genesis->validators_count,
-                             .keys = keys};
+    gov_validator_set set;
+    gov_genesis_validator_set(genesis, keys, &set);
     char inner[160];
     rc = gov_commit_cert_verify(cert, &set, inner, sizeof(inner));
     if (rc != 0) {

@@ -11,7 +11,10 @@
  *       RFC 6962 consistency proof between the history trees of sizes C-1 and N-1, and
  *       the inclusion of block C's hash in the latter;
  *   GET /v1/departments/{id}/txs?from=&to=&after=H.I&limit=
- *       what one department did in a range of heights, in chain order, with paging.
+ *       what one department did in a range of heights, in chain order, with paging;
+ *   GET /v1/evidence
+ *       the proofs of equivocation this validator's replica kept (node/evidence.h): two
+ *       signatures of one validator over different digests for one (type, view, height).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "govchain/merkle.h"
 #include "govchain/query.h"
 #include "node/api_internal.h"
+#include "node/evidence.h"
 #include "node/json_out.h"
 
 enum {
@@ -187,6 +191,68 @@ static void read_department(read_job *job)
     job->status = 200;
 }
 
+/* Evidence --------------------------------------------------------------------------- */
+
+static json_t *evidence_json(const gov_genesis *genesis, const gov_equivocation *e)
+{
+    gov_buf record;
+    gov_buf_init(&record);
+    json_t *out = NULL;
+    json_t *digests = json_array();
+    json_t *signatures = json_array();
+    if (gov_equivocation_encode(e, &record) == 0 && digests != NULL && signatures != NULL) {
+        for (int i = 0; i < 2; i++) {
+            json_array_append_new(digests, gov_json_hash(&e->digests[i]));
+            json_array_append_new(signatures, gov_json_hex(e->signatures[i], GOV_SIGNATURE_LEN));
+        }
+        const char *department =
+            e->validator < genesis->validators_count
+                ? genesis->departments[genesis->validators[e->validator].department].id
+                : "";
+        out = json_pack("{s:I, s:s, s:s, s:o, s:o, s:O, s:O, s:o}", "validator",
+                        (json_int_t)e->validator, "department", department, "type",
+                        gov_pbft_type_name(e->type), "view", gov_json_u64(e->view), "height",
+                        gov_json_u64(e->height), "digests", digests, "signatures", signatures,
+                        "record", gov_json_hex(record.data, record.len));
+    }
+    json_decref(digests);
+    json_decref(signatures);
+    gov_buf_free(&record);
+    return out;
+}
+
+static void read_evidence(read_job *job)
+{
+    gov_ledger *ledger = gov_api_ledger(job->api);
+    const gov_genesis *genesis = gov_ledger_genesis(ledger);
+    size_t max = (size_t)GOV_EVIDENCE_PER_VALIDATOR_MAX * GOV_VALIDATORS_MAX;
+    gov_equivocation *kept = calloc(max, sizeof(*kept));
+    if (kept == NULL) {
+        gov_api_read_fail(job, 503, "busy", "out of memory");
+        return;
+    }
+    size_t count = 0;
+    char why[200];
+    if (gov_evidence_list(gov_ledger_store(ledger), kept, max, &count, why, sizeof(why)) != 0) {
+        free(kept);
+        gov_api_read_store_error(job, why);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; list != NULL && i < count; i++) {
+        json_t *item = evidence_json(genesis, &kept[i]);
+        if (item == NULL) {
+            json_decref(list);
+            list = NULL;
+        } else {
+            json_array_append_new(list, item);
+        }
+    }
+    free(kept);
+    job->body = json_pack("{s:o}", "evidence", list);
+    job->status = 200;
+}
+
 void gov_api_read_audit(read_job *job)
 {
     switch (job->kind) {
@@ -198,6 +264,9 @@ void gov_api_read_audit(read_job *job)
         break;
     case READ_DEPARTMENT:
         read_department(job);
+        break;
+    case READ_EVIDENCE:
+        read_evidence(job);
         break;
     default:
         gov_api_read_fail(job, 500, "internal_error", "unknown read");
@@ -271,6 +340,13 @@ bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_req
         if (job != NULL) {
             job->height = from;
             job->to_height = to;
+            gov_api_read_start(api, reply, job);
+        }
+        return true;
+    }
+    if (strcmp(path, "/v1/evidence") == 0) {
+        read_job *job = gov_api_read_new(reply, READ_EVIDENCE);
+        if (job != NULL) {
             gov_api_read_start(api, reply, job);
         }
         return true;

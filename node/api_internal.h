@@ -25,6 +25,7 @@ typedef enum {
     READ_RAW_BLOCKS, /* node/api_audit.c from here on */
     READ_CONSISTENCY,
     READ_DEPARTMENT,
+    READ_EVIDENCE,
 } read_kind;
 
 typedef struct {
@@ -65,7 +66,8 @@ void gov_api_raw_blocks(gov_api *api, gov_http_reply *reply, uint64_t from, uint
 
 /* node/api_audit.c: the kinds from READ_RAW_BLOCKS on, run on the pool. */
 void gov_api_read_audit(read_job *job);
-/* Routes GET /v1/blocks/raw, /v1/proofs/consistency and /v1/departments/{id}/txs;
+/* Routes GET /v1/blocks/raw, /v1/proofs/consistency, /v1/departments/{id}/txs and
+ * /v1/evidence;
  * false when the path is none of them. */
 bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_request *request);
 /* The height of the newest block whose time is at most time_ms (0 when none is). */

@@ -29,6 +29,7 @@ int gov_cmd_receipt(int argc, char **argv);
 int gov_cmd_verify(int argc, char **argv);
 int gov_cmd_checkpoint(int argc, char **argv);
 int gov_cmd_audit(int argc, char **argv);
+int gov_cmd_evidence(int argc, char **argv);
 
 /* Prints "govchain <command>: <message>" and "Try 'govchain <command> --help'." to
  * stderr and returns GOV_EXIT_USAGE. */

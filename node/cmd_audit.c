@@ -4,6 +4,7 @@
  *   govchain checkpoint verify --node URL --genesis FILE --checkpoint FILE
  *   govchain audit --node URL --department ID [--from H] [--to H]
  *                  [--from-time MS] [--to-time MS] [--format jsonl|csv]
+ *   govchain evidence --node URL --genesis FILE
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +17,8 @@
 #include "govchain/checkpoint.h"
 #include "govchain/error.h"
 #include "govchain/genesis.h"
+#include "govchain/ledger.h"
+#include "govchain/messages.h"
 #include "node/cli.h"
 #include "node/client.h"
 #include "node/file.h"
@@ -42,6 +45,16 @@ static const char audit_usage[] =
     "Lists everything one department did (its transactions, in chain order) in a range\n"
     "of heights or of block times (milliseconds since the epoch), one line each, as JSON\n"
     "Lines (default) or CSV: height, index, block time, kind, document, transaction id.\n";
+
+static const char evidence_usage[] =
+    "Usage: govchain evidence --node URL --genesis FILE\n"
+    "\n"
+    "Fetches the proofs of equivocation the node's replica kept (two signatures of one\n"
+    "validator over different blocks for the same step of consensus) and checks each one\n"
+    "against the genesis validator keys alone, so a regulator need not trust the node\n"
+    "that serves them. Prints one line per proof. Exit 0 when every proof holds (also\n"
+    "when there are none), 1 when one does not or the node cannot be asked, 2 for bad\n"
+    "usage.\n";
 
 /* GET url into JSON; *status the HTTP status. */
 static json_t *fetch_json(const char *url, int *status, char *why, size_t why_len)
@@ -457,4 +470,98 @@ int gov_cmd_audit(int argc, char **argv)
         }
     }
     return fflush(stdout) == 0 ? GOV_EXIT_OK : GOV_EXIT_FAILED;
+}
+
+/* Checks one served proof: its canonical record, decoded and verified; the readable
+ * fields beside it are not trusted. */
+static bool evidence_check(const gov_genesis *genesis, const gov_validator_set *set, json_t *item,
+                           size_t index)
+{
+    gov_buf record;
+    gov_buf_init(&record);
+    gov_equivocation e;
+    char why[200] = "the record is not hex";
+    bool ok = hex_decode_into(json_string_value(json_object_get(item, "record")), &record) &&
+              gov_equivocation_decode(record.data, record.len, &e, why, sizeof(why)) == 0 &&
+              gov_equivocation_verify(&e, set, why, sizeof(why)) == 0;
+    gov_buf_free(&record);
+    if (!ok) {
+        printf("proof %zu: does NOT hold: %s\n", index + 1, why);
+        return false;
+    }
+    printf("proof %zu: holds: validator %u (department %s) signed two %s digests at view %" PRIu64
+           ", height %" PRIu64 "\n",
+           index + 1, e.validator,
+           genesis->departments[genesis->validators[e.validator].department].id,
+           gov_pbft_type_name(e.type), e.view, e.height);
+    return true;
+}
+
+int gov_cmd_evidence(int argc, char **argv)
+{
+    static const char *const command = "evidence";
+    static const struct option options[] = {
+        {"node", required_argument, NULL, 'n'},
+        {"genesis", required_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *node = NULL, *genesis_path = NULL;
+    optind = 0;
+    int option;
+    while ((option = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        switch (option) {
+        case 'n':
+            node = optarg;
+            break;
+        case 'g':
+            genesis_path = optarg;
+            break;
+        case 'h':
+            fputs(evidence_usage, stdout);
+            return GOV_EXIT_OK;
+        default:
+            return gov_cli_option_error(command, argv, option);
+        }
+    }
+    if (optind < argc) {
+        return gov_cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
+    }
+    char url[1024], why[400];
+    if (node == NULL || genesis_path == NULL ||
+        gov_client_url(node, url, sizeof(url), why, sizeof(why)) != 0) {
+        return gov_cli_usage_error(command, "--node URL and --genesis FILE are required");
+    }
+    gov_genesis *genesis = NULL;
+    int code = read_genesis(command, genesis_path, &genesis);
+    if (code != 0) {
+        return code;
+    }
+    char target[1200];
+    snprintf(target, sizeof(target), "%s/v1/evidence", url);
+    int status = 0;
+    json_t *body = fetch_json(target, &status, why, sizeof(why));
+    json_t *list = json_object_get(body, "evidence");
+    if (status != 200 || !json_is_array(list)) {
+        const char *message =
+            json_string_value(json_object_get(json_object_get(body, "error"), "message"));
+        code = gov_cli_failure(command, "%s",
+                               message != NULL ? message
+                               : body == NULL  ? why
+                                               : "the node gave no evidence list");
+    } else {
+        gov_public_key *keys[GOV_VALIDATORS_MAX];
+        gov_validator_set set;
+        gov_genesis_validator_set(genesis, keys, &set);
+        size_t held = 0, count = json_array_size(list);
+        for (size_t i = 0; i < count; i++) {
+            held += evidence_check(genesis, &set, json_array_get(list, i), i);
+        }
+        printf("%zu proof%s of equivocation from %s, %zu holding against the genesis keys\n", count,
+               count == 1 ? "" : "s", url, held);
+        code = held == count ? GOV_EXIT_OK : GOV_EXIT_FAILED;
+    }
+    json_decref(body);
+    gov_genesis_free(genesis);
+    return code;
 }

@@ -2,9 +2,9 @@
  * The node's PBFT driver (node/driver.h).
  *
  * A batch is one ready, copied out of the replica so the replica can take the next
- * input at once. Its life: batch_work (in the lane: commits, persist, blocks read for
- * peers), then batch_done (on the loop: committed callbacks, messages, frames for peers,
- * and the validate / build jobs, which go into the lane behind it).
+ * input at once. Its life: batch_work (in the lane: commits, persist, equivocation
+ * evidence kept, blocks read for peers), then batch_done (on the loop: committed callbacks,
+ * messages, frames for peers, and the validate / build jobs, which go into the lane behind it).
  */
 #include "node/driver.h"
 
@@ -14,6 +14,7 @@
 
 #include "govchain/assert.h"
 #include "govchain/error.h"
+#include "node/evidence.h"
 
 static const uint8_t DURABLE_KEY[] = {'C', 'p', 'b', 'f', 't'};
 
@@ -43,6 +44,8 @@ typedef struct batch {
     gov_pbft_build build;
     size_t serves_count;
     gov_pbft_serve serves[GOV_PBFT_READY_SERVES_MAX];
+    size_t evidence_count;
+    gov_equivocation evidence[GOV_PBFT_READY_EVIDENCE_MAX];
     /* Frames read in the lane for the serves. */
     size_t frames_count, frames_capacity;
     batch_message *frames;
@@ -185,6 +188,8 @@ static batch *batch_from(gov_driver *driver, const gov_pbft_ready *ready)
     b->build = ready->build;
     b->serves_count = ready->serves_count;
     memcpy(b->serves, ready->serves, ready->serves_count * sizeof(*b->serves));
+    b->evidence_count = ready->evidence_count;
+    memcpy(b->evidence, ready->evidence, ready->evidence_count * sizeof(*b->evidence));
     if (!ok) {
         batch_free(b);
         return NULL;
@@ -194,7 +199,7 @@ static batch *batch_from(gov_driver *driver, const gov_pbft_ready *ready)
 
 static bool batch_needs_lane(const batch *b)
 {
-    return b->commits_count > 0 || b->persist || b->serves_count > 0;
+    return b->commits_count > 0 || b->persist || b->serves_count > 0 || b->evidence_count > 0;
 }
 
 static void add_frame(batch *b, uint32_t to, gov_buf *bytes)
@@ -242,6 +247,10 @@ static void batch_work(void *arg)
     if (b->failed == 0 && b->persist) {
         b->failed = gov_kv_put(driver->config.store, DURABLE_KEY, sizeof(DURABLE_KEY),
                                b->durable.data, b->durable.len, b->why, sizeof(b->why));
+    }
+    for (size_t i = 0; i < b->evidence_count && b->failed == 0; i++) {
+        b->failed =
+            gov_evidence_keep(driver->config.store, &b->evidence[i], b->why, sizeof(b->why));
     }
     for (size_t s = 0; s < b->serves_count && b->failed == 0; s++) {
         const gov_pbft_serve *serve = &b->serves[s];

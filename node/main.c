@@ -31,6 +31,8 @@ static const command commands[] = {
     {"checkpoint", gov_cmd_checkpoint,
      "save a certified checkpoint, or prove a node's chain extends one"},
     {"audit", gov_cmd_audit, "list what one department did, by height or time (JSON Lines or CSV)"},
+    {"evidence", gov_cmd_evidence,
+     "check a node's proofs that a validator equivocated, against the genesis alone"},
     {"replay", gov_cmd_replay, "rebuild a ledger from a data directory, re-verifying all"},
     {"bench", gov_cmd_bench, "measure signature throughput through govchain's crypto API"},
 };

@@ -67,6 +67,11 @@ const gov_genesis *gov_ledger_genesis(const gov_ledger *ledger);
 gov_kv *gov_ledger_store(const gov_ledger *ledger);
 /* The validator set of genesis, as consensus checks certificates with it. */
 const gov_validator_set *gov_ledger_validators(const gov_ledger *ledger);
+/* The same set made from a genesis alone, for checks without a ledger (receipts,
+ * evidence): keys[] (validators_count entries, the caller's) receives the borrowed
+ * public keys that *out points at. */
+void gov_genesis_validator_set(const gov_genesis *genesis, gov_public_key **keys,
+                               gov_validator_set *out);
 
 /* Builds the next block from candidates (borrowed), at time_ms, proposed by validator
  * `proposer`. verdicts[i] (count entries) receives each candidate's verdict;

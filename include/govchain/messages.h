@@ -208,4 +208,27 @@ int gov_commit_cert_verify(const gov_commit_cert *cert, const gov_validator_set 
 int gov_prepared_cert_verify(const gov_prepared_cert *cert, const gov_validator_set *set, char *why,
                              size_t why_len);
 
+/* Evidence that a validator equivocated: its signatures over two messages of one type
+ * (PRE-PREPARE, PREPARE or COMMIT), view and height with different digests. An honest
+ * validator never signs such a pair, so the pair proves a fault to anyone holding the
+ * genesis validator set, with nothing else (docs/consensus.md). Encoded as
+ * [type, view, height, validator, digest_a, signature_a, digest_b, signature_b]. */
+typedef struct {
+    gov_pbft_type type;
+    uint64_t view;
+    uint64_t height;
+    uint32_t validator;
+    gov_hash digests[2];
+    uint8_t signatures[2][GOV_SIGNATURE_LEN];
+} gov_equivocation;
+
+int gov_equivocation_encode(const gov_equivocation *evidence, gov_buf *out);
+int gov_equivocation_decode(const uint8_t *data, size_t len, gov_equivocation *out, char *why,
+                            size_t why_len);
+/* 0 when the evidence proves equivocation: a phase type, a known validator, two
+ * different digests, and both signatures valid for (type, view, height, validator,
+ * digest). GOV_EINVAL / GOV_EBADSIG with the reason in why[] otherwise. */
+int gov_equivocation_verify(const gov_equivocation *evidence, const gov_validator_set *set,
+                            char *why, size_t why_len);
+
 #endif

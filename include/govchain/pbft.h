@@ -24,7 +24,8 @@
  *           4. ready->validate / ready->build / ready->serve: start them; their results
  *              come back later as gov_pbft_validated / gov_pbft_built inputs (serve has no
  *              result: answer the peer from the ledger with gov_pbft_block_message_encode);
- *           5. ready->timer_ms: call gov_pbft_tick at that time (0: no timer).
+ *           5. ready->timer_ms: call gov_pbft_tick at that time (0: no timer);
+ *           6. ready->evidence: keep it (any time; nothing depends on it).
  *         gov_pbft_ready_done(replica);
  *
  * The order is the crash-safety contract: a replica never signs two different digests
@@ -140,6 +141,7 @@ enum {
     GOV_PBFT_READY_COMMITS_MAX = 64,
     GOV_PBFT_READY_SERVES_MAX = 8,
     GOV_PBFT_READY_EVENTS_MAX = 16, /* further events in one step are only counted */
+    GOV_PBFT_READY_EVIDENCE_MAX = 4,
 };
 
 typedef struct {
@@ -156,6 +158,10 @@ typedef struct {
     uint64_t timer_ms; /* absolute time of the next gov_pbft_tick; 0: none */
     size_t events_count;
     gov_pbft_event events[GOV_PBFT_READY_EVENTS_MAX];
+    /* Equivocations seen (signatures checked): keep them for whoever audits the
+     * validators. Beyond GOV_PBFT_READY_EVIDENCE_MAX in one step they are only counted. */
+    size_t evidence_count;
+    gov_equivocation evidence[GOV_PBFT_READY_EVIDENCE_MAX];
 } gov_pbft_ready;
 
 /* Counters for metrics and tests. */

@@ -151,5 +151,16 @@ expect 0 "bench apply briefly" -- "$govchain" bench apply --suite p256-sha256 --
 contains out "records/s without signature checks" "bench apply prints its figure"
 contains out "ratio" "bench apply prints its ratio to the same run's baseline"
 
+# evidence: usage errors, and a node that is not there
+expect 0 "evidence help" -- "$govchain" evidence --help
+contains out "Usage: govchain evidence --node URL --genesis FILE" "evidence usage"
+expect 2 "evidence without --genesis" -- "$govchain" evidence --node http://127.0.0.1:9
+contains err "--node URL and --genesis FILE are required" "evidence names what it needs"
+expect 2 "evidence with a stray argument" -- "$govchain" evidence --node http://127.0.0.1:9 \
+    --genesis "$example" extra
+expect 1 "evidence from a node that does not answer" -- "$govchain" evidence \
+    --node http://127.0.0.1:9 --genesis "$example"
+contains err "govchain evidence: " "evidence says why it failed"
+
 echo "cli: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -194,6 +194,34 @@ void sim_check_outgoing(sim_world *w, sim_instance *inst, const uint8_t *data, s
     gov_pbft_message_clear(&message);
 }
 
+/* Accountability: every equivocation proof a replica reports verifies against the
+ * validator set, and accuses a validator that really is faulty (Byzantine, or one key
+ * run twice): an honest validator is never accused. */
+void sim_check_evidence(sim_world *w, const sim_instance *inst, const gov_pbft_ready *ready)
+{
+    for (size_t i = 0; i < ready->evidence_count; i++) {
+        const gov_equivocation *e = &ready->evidence[i];
+        char why[160] = "";
+        if (gov_equivocation_verify(e, w->set, why, sizeof(why)) != 0) {
+            sim_fail(w, "evidence: replica %u reported a proof that does not verify: %s",
+                     inst->index, why);
+            return;
+        }
+        bool faulty = false;
+        for (uint32_t k = 0; k < w->count; k++) {
+            faulty |= w->inst[k].index == e->validator && w->inst[k].role != SIM_HONEST;
+        }
+        if (!faulty) {
+            sim_fail(w,
+                     "evidence: replica %u accused honest validator %u of equivocating (%s, "
+                     "view %" PRIu64 ", height %" PRIu64 ")",
+                     inst->index, e->validator, gov_pbft_type_name(e->type), e->view, e->height);
+            return;
+        }
+        w->result->evidence++;
+    }
+}
+
 void sim_check_free(sim_world *w)
 {
     free(w->agreed);

@@ -41,6 +41,7 @@ typedef struct {
     uint64_t done;
     uint64_t failures;
     uint64_t events;
+    uint64_t evidence;
     uint64_t max_recovery_ms;
     uint64_t messages[SIM_SIZES]; /* clean mix only */
     uint64_t heights[SIM_SIZES];
@@ -185,6 +186,7 @@ static void run_one(const sim_keys *keys, const cli *c, uint64_t seed, worker_st
     sim_run(keys, &options, &r);
     stats->done++;
     stats->events += r.events;
+    stats->evidence += r.evidence;
     if (r.failed) {
         stats->failures++;
         print_failure(seed, &r);
@@ -339,6 +341,7 @@ static int run_seeds(const sim_keys *keys, const cli *c)
         total.done += shared[j].done;
         total.failures += shared[j].failures;
         total.events += shared[j].events;
+        total.evidence += shared[j].evidence;
         if (shared[j].max_recovery_ms > total.max_recovery_ms) {
             total.max_recovery_ms = shared[j].max_recovery_ms;
         }
@@ -348,8 +351,9 @@ static int run_seeds(const sim_keys *keys, const cli *c)
             total.clean_seeds[s] += shared[j].clean_seeds[s];
         }
     }
-    printf("govchain-sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %.1f s\n",
-           total.done, c->first, total.failures, seconds);
+    printf("govchain-sim: %" PRIu64 " seeds from %" PRIu64 ", %" PRIu64 " failed, %.1f s; %" PRIu64
+           " equivocation proofs reported, each checked\n",
+           total.done, c->first, total.failures, seconds, total.evidence);
     if (c->stats) {
         print_stats(c, &total, seconds);
     }

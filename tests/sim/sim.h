@@ -56,6 +56,7 @@ typedef struct {
     uint64_t recovery_ms;  /* from max(heal, last transaction) to all committed */
     uint64_t view_changes; /* summed over honest replicas */
     uint64_t signatures;   /* signed by honest replicas */
+    uint64_t evidence;     /* equivocation proofs the replicas reported, each checked */
 } sim_result;
 
 int sim_mix_count(void);

@@ -404,6 +404,7 @@ static bool carry_out_once(sim_world *w, sim_instance *inst)
         }
     }
     trace_events(w, inst, ready);
+    sim_check_evidence(w, inst, ready);
     gov_pbft_ready_done(inst->pbft);
     if (crash_now) {
         sim_trace(w, "replica %u (instance %u) crashes after persisting, before sending",

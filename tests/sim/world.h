@@ -173,6 +173,7 @@ void sim_byz_free(sim_world *w);
 /* check.c */
 void sim_check_commit(sim_world *w, sim_instance *inst, const gov_pbft_commit *commit);
 void sim_check_outgoing(sim_world *w, sim_instance *inst, const uint8_t *data, size_t len);
+void sim_check_evidence(sim_world *w, const sim_instance *inst, const gov_pbft_ready *ready);
 void sim_check_free(sim_world *w);
 
 #endif

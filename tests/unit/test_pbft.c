@@ -40,6 +40,8 @@ typedef struct {
     bool pending;
     uint32_t payload; /* makes each built block distinct */
     uint64_t timer_ms;
+    size_t evidence_count; /* equivocations this replica reported, each checked */
+    gov_equivocation evidence[8];
 } node;
 
 typedef struct {
@@ -285,6 +287,15 @@ static void drive(net *t, uint32_t i)
                                  0);
                 enqueue(t, i, serve->to, &bytes);
                 gov_buf_free(&bytes);
+            }
+        }
+        for (size_t e = 0; e < ready->evidence_count; e++) {
+            char why[160];
+            if (gov_equivocation_verify(&ready->evidence[e], &t->set, why, sizeof(why)) != 0) {
+                fail_msg("replica %u reported evidence that does not verify: %s", i, why);
+            }
+            if (nd->evidence_count < 8) {
+                nd->evidence[nd->evidence_count++] = ready->evidence[e];
             }
         }
         gov_pbft_validate validate = ready->validate;
@@ -613,6 +624,52 @@ static void test_equivocating_primary(void **state)
         reported += gov_pbft_stats_get(t->nodes[i].replica)->equivocations;
     }
     assert_true(reported >= 3);
+    /* Each report is kept as evidence that proves the fault with the validator set alone:
+     * primary 0's two signed PRE-PREPAREs for view 0, height 1. */
+    for (uint32_t i = 1; i < N; i++) {
+        const node *nd = &t->nodes[i];
+        assert_true(nd->evidence_count >= 1);
+        const gov_equivocation *e = &nd->evidence[0];
+        assert_int_equal(e->type, GOV_PBFT_PRE_PREPARE);
+        assert_int_equal(e->validator, 0);
+        assert_int_equal(e->view, 0);
+        assert_int_equal(e->height, 1);
+        int first = i == 1 ? 0 : 1; /* the block each replica saw first */
+        assert_true(gov_hash_equal(&e->digests[0], &digests[first]));
+        assert_true(gov_hash_equal(&e->digests[1], &digests[1 - first]));
+        char why[160];
+        assert_int_equal(gov_equivocation_verify(e, &t->set, why, sizeof(why)), 0);
+        /* It survives its encoding, and each changed part stops it proving anything. */
+        gov_buf bytes;
+        gov_buf_init(&bytes);
+        assert_int_equal(gov_equivocation_encode(e, &bytes), 0);
+        gov_equivocation back;
+        assert_int_equal(gov_equivocation_decode(bytes.data, bytes.len, &back, why, sizeof(why)),
+                         0);
+        assert_memory_equal(&back, e, sizeof(back));
+        assert_int_not_equal(
+            gov_equivocation_decode(bytes.data, bytes.len - 1, &back, why, sizeof(why)), 0);
+        gov_buf_free(&bytes);
+        gov_equivocation bad = *e;
+        bad.signatures[1][5] ^= 1;
+        assert_int_equal(gov_equivocation_verify(&bad, &t->set, why, sizeof(why)), GOV_EBADSIG);
+        bad = *e;
+        bad.validator = 1;
+        assert_int_equal(gov_equivocation_verify(&bad, &t->set, why, sizeof(why)), GOV_EBADSIG);
+        bad = *e;
+        bad.view = 1;
+        assert_int_equal(gov_equivocation_verify(&bad, &t->set, why, sizeof(why)), GOV_EBADSIG);
+        bad = *e;
+        bad.type = GOV_PBFT_PREPARE;
+        assert_int_equal(gov_equivocation_verify(&bad, &t->set, why, sizeof(why)), GOV_EBADSIG);
+        bad = *e;
+        bad.digests[1] = bad.digests[0];
+        memcpy(bad.signatures[1], bad.signatures[0], GOV_SIGNATURE_LEN);
+        assert_int_equal(gov_equivocation_verify(&bad, &t->set, why, sizeof(why)), GOV_EINVAL);
+        bad = *e;
+        bad.validator = N;
+        assert_int_equal(gov_equivocation_verify(&bad, &t->set, why, sizeof(why)), GOV_EINVAL);
+    }
     for (int b = 0; b < 2; b++) {
         gov_buf_free(&blocks[b]);
     }
