@@ -28,13 +28,16 @@ static const char receipt_usage[] =
 
 static const char verify_usage[] =
     "Usage: govchain verify --genesis FILE --receipt FILE [--file PATH]\n"
+    "                       [--max-age SECONDS]\n"
     "\n"
     "Checks a receipt with no network: the commit certificates against the genesis\n"
     "validators, the headers, the state proof, the issuing transaction's signature, role\n"
     "and Merkle path, and, with --file, that the file's hash is the document's. Prints\n"
-    "the issuer, type, status, validity, endorsements and recognition. Exit 0 when the\n"
-    "receipt proves a valid document (issued, not revoked, superseded or expired), 1\n"
-    "otherwise with the reason, 2 for bad usage.\n";
+    "the issuer, type, status, validity, endorsements and recognition, and the block\n"
+    "(with its time and age) the receipt proves them as of: a later change, such as a\n"
+    "revocation, is not in an older receipt. --max-age refuses a receipt whose block is\n"
+    "older than that. Exit 0 when the receipt proves a valid document (issued, in force,\n"
+    "not revoked, superseded or expired), 1 otherwise with the reason, 2 for bad usage.\n";
 
 int gov_cmd_receipt(int argc, char **argv)
 {
@@ -115,31 +118,52 @@ int gov_cmd_receipt(int argc, char **argv)
     return GOV_EXIT_OK;
 }
 
-static void print_time(const char *label, uint64_t ms)
+static void format_utc(uint64_t ms, char text[32])
 {
-    if (ms == 0) {
-        printf("%-13s -\n", label);
-        return;
-    }
     time_t seconds = (time_t)(ms / 1000);
     struct tm utc;
     gmtime_r(&seconds, &utc);
+    strftime(text, 32, "%Y-%m-%d %H:%M:%S UTC", &utc);
+}
+
+static void print_time(const char *label, uint64_t ms)
+{
+    char text[32] = "-";
+    if (ms != 0) {
+        format_utc(ms, text);
+    }
+    printf("%-13s %s\n", label, text);
+}
+
+/* "as of   block 12, 2026-11-29 09:57:54 UTC (3 min ago)" */
+static void print_as_of(uint64_t height, uint64_t time_ms, uint64_t age_s)
+{
     char text[32];
-    strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &utc);
-    printf("%-13s %s UTC\n", label, text);
+    format_utc(time_ms, text);
+    static const struct {
+        uint64_t seconds;
+        const char *unit;
+    } units[] = {{86400, "days"}, {3600, "h"}, {60, "min"}, {1, "s"}};
+    size_t u = 0;
+    while (u + 1 < sizeof(units) / sizeof(units[0]) && age_s < units[u].seconds) {
+        u++;
+    }
+    printf("%-13s block %llu, %s (%llu %s ago)\n", "as of", (unsigned long long)height, text,
+           (unsigned long long)(age_s / units[u].seconds), units[u].unit);
 }
 
 int gov_cmd_verify(int argc, char **argv)
 {
     static const char *const command = "verify";
     static const struct option options[] = {
-        {"genesis", required_argument, NULL, 'g'},
-        {"receipt", required_argument, NULL, 'r'},
-        {"file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"genesis", required_argument, NULL, 'g'}, {"receipt", required_argument, NULL, 'r'},
+        {"file", required_argument, NULL, 'f'},    {"max-age", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *genesis_path = NULL, *receipt_path = NULL, *file = NULL;
+    uint64_t max_age_s = 0;
+    bool has_max_age = false;
+    char *end = NULL;
     optind = 0;
     int option;
     while ((option = getopt_long(argc, argv, ":", options, NULL)) != -1) {
@@ -152,6 +176,14 @@ int gov_cmd_verify(int argc, char **argv)
             break;
         case 'f':
             file = optarg;
+            break;
+        case 'm':
+            max_age_s = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
+                max_age_s > UINT64_MAX / 1000) {
+                return gov_cli_usage_error(command, "--max-age is a whole number of seconds");
+            }
+            has_max_age = true;
             break;
         case 'h':
             fputs(verify_usage, stdout);
@@ -218,6 +250,15 @@ int gov_cmd_verify(int argc, char **argv)
     printf("%-13s %s\n", "document", hex);
     printf("%-13s %s (%s), height %llu\n", "chain", genesis->chain_name,
            file != NULL ? "file hash matches" : "proof checked", (unsigned long long)result.height);
+    uint64_t age_s = now_ms > result.time_ms ? (now_ms - result.time_ms) / 1000 : 0;
+    print_as_of(result.height, result.time_ms, age_s);
+    if (has_max_age && age_s > max_age_s) {
+        gov_cli_failure(command,
+                        "the receipt proves the state as of %llu s ago, more than --max-age %llu: "
+                        "fetch a newer one",
+                        (unsigned long long)age_s, (unsigned long long)max_age_s);
+        goto out;
+    }
     if (!result.found) {
         printf("%-13s never issued on this chain (as of block %llu)\n", "status",
                (unsigned long long)result.height);
@@ -227,8 +268,8 @@ int gov_cmd_verify(int argc, char **argv)
     const gov_doc_state *s = &receipt.state;
     printf("%-13s %s\n", "issuer", s->issuer);
     printf("%-13s %s (%s)\n", "type", s->doc_type, gov_doc_class_name(s->doc_class));
-    printf("%-13s %s%s\n", "status", gov_doc_status_name(s->status),
-           result.expired ? ", expired" : "");
+    printf("%-13s %s%s%s\n", "status", gov_doc_status_name(s->status),
+           result.expired ? ", expired" : "", result.not_yet_valid ? ", not yet in force" : "");
     print_time("valid from", s->valid_from_ms);
     print_time("valid until", s->valid_until_ms);
     printf("%-13s", "endorsed by");
@@ -237,13 +278,13 @@ int gov_cmd_verify(int argc, char **argv)
     }
     printf("%s\n", s->endorsements_count == 0 ? " -" : "");
     printf("%-13s %s\n", "recognised", result.recognised ? "yes" : "no");
-    if (s->status == GOV_DOC_VALID && !result.expired) {
+    if (s->status == GOV_DOC_VALID && !result.expired && !result.not_yet_valid) {
         exit_code = GOV_EXIT_OK;
     } else {
         gov_cli_failure(command, "the document is %s",
-                        result.expired && s->status == GOV_DOC_VALID
-                            ? "expired"
-                            : gov_doc_status_name(s->status));
+                        s->status != GOV_DOC_VALID ? gov_doc_status_name(s->status)
+                        : result.expired           ? "expired"
+                                                   : "not yet in force");
     }
 out:
     gov_receipt_clear(&receipt);

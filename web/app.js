@@ -6,7 +6,12 @@
 // it. If the page's address names the chain (?chain=<64 hex>, as a department would
 // print it on its documents), a genesis of any other hash is refused; otherwise the
 // chain id is shown for the citizen to compare. Receipts are never trusted: every proof
-// is checked here.
+// is checked here. A receipt proves the ledger as of its newest block, so the page says
+// which block and how old it is, and cautions when that is more than an hour ago (a later
+// revocation would not show). The page itself comes from the node it checks: a citizen
+// who trusts no node opens it from another party, with ?chain= in the address.
+
+const STALE_MS = 60 * 60 * 1000;
 
 import { suite as suiteFor } from './js/suite.js';
 import { readGenesis, verifyReceipt, hexToBytes, bytesToHex, ReceiptError } from './js/receipt.js';
@@ -36,6 +41,14 @@ function showProgress(zh, en) {
 function formatTime(ms) {
   if (!ms) return '—';
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+// "3 分钟前 / 3 min ago"
+function age(ms) {
+  const units = [[86400000, '天', 'days'], [3600000, '小时', 'h'], [60000, '分钟', 'min'], [1000, '秒', 's']];
+  const [size, zh, en] = units.find(([s]) => ms >= s) || units[units.length - 1];
+  const n = Math.max(0, Math.floor(ms / size));
+  return [`${n} ${zh}前`, `${n} ${en} ago`];
 }
 
 function departmentName(id) {
@@ -95,12 +108,22 @@ async function verifyFile(file) {
     }
     const receipt = await response.json();
     showProgress('正在核验证明…', 'Checking the proofs…');
-    const r = await verifyReceipt(chain.suite, chain.genesis, receipt, docHash, Date.now());
+    const now = Date.now();
+    const r = await verifyReceipt(chain.suite, chain.genesis, receipt, docHash, now);
     const proofLine = `区块 ${r.height}（${formatTime(r.timeMs)}）· block ${r.height}; ` +
       `文件哈希 file hash ${bytesToHex(docHash)}`;
+    const [agoZh, agoEn] = age(now - r.timeMs);
+    const asOf = ['证明截至', 'Proved as of',
+      `区块 ${r.height}，${formatTime(r.timeMs)}（${agoZh}）/ block ${r.height}, ${agoEn}`, 'as-of'];
+    const caution = now - r.timeMs > STALE_MS ? [['注意', 'Caution',
+      `此证明反映的是${agoZh}的账本，之后的变更（如撤销）不会显示；如链上此后有新区块，请向其他节点核实。` +
+      ` / This proof shows the ledger as of ${agoEn}: a later change, such as a revocation, ` +
+      'would not show. If the chain has had blocks since, check with another node.', 'stale']] : [];
     if (!r.found) {
       showResult('none', '未找到', 'Not found',
-        '此文件从未在本链上签发。', 'This file was never issued on this chain.', [], proofLine);
+        `截至区块 ${r.height}（${formatTime(r.timeMs)}），此文件未在本链上签发。`,
+        `As of block ${r.height} (${formatTime(r.timeMs)}), this file has not been issued on this chain.`,
+        [asOf, ...caution], proofLine);
       return;
     }
     const s = r.state;
@@ -108,8 +131,8 @@ async function verifyFile(file) {
     let kind = 'ok';
     let zh = '有效';
     let en = 'Valid';
-    let sumZh = `由${departmentName(s.issuer)}签发的${classZh}，当前有效。`;
-    let sumEn = `A ${classEn} issued by ${departmentName(s.issuer)}, valid now.`;
+    let sumZh = `由${departmentName(s.issuer)}签发的${classZh}，截至区块 ${r.height} 有效。`;
+    let sumEn = `A ${classEn} issued by ${departmentName(s.issuer)}, valid as of block ${r.height}.`;
     if (s.status === 'revoked') {
       [kind, zh, en] = ['bad', '已撤销', 'Revoked'];
       sumZh = '签发后已被撤销，不再有效。';
@@ -122,6 +145,10 @@ async function verifyFile(file) {
       [kind, zh, en] = ['warn', '已过期', 'Expired'];
       sumZh = `有效期已于 ${formatTime(s.validUntil)} 结束。`;
       sumEn = `Its validity ended on ${formatTime(s.validUntil)}.`;
+    } else if (r.notYetValid) {
+      [kind, zh, en] = ['warn', '尚未生效', 'Not yet in force'];
+      sumZh = `有效期自 ${formatTime(s.validFrom)} 开始，目前尚未生效。`;
+      sumEn = `Its validity starts on ${formatTime(s.validFrom)}: it is not in force yet.`;
     }
     const endorsers = s.endorsements.map((e) => departmentName(e.department)).join('、') || '—';
     showResult(kind, zh, en, sumZh, sumEn, [
@@ -131,6 +158,7 @@ async function verifyFile(file) {
       ['有效期至', 'Valid until', s.validUntil ? formatTime(s.validUntil) : '长期 / no expiry', 'valid-until'],
       ['认可部门', 'Endorsed by', endorsers, 'endorsers'],
       ['互认', 'Recognised', r.recognised ? '已满足互认要求 / yes' : '尚未满足互认要求 / not yet', 'recognised'],
+      asOf, ...caution,
     ], proofLine);
   } catch (error) {
     const reason = error instanceof ReceiptError ? error.message : String(error.message || error);

@@ -85,11 +85,12 @@ int gov_certified_header_verify(const gov_genesis *genesis, const gov_block_head
 
 /* What a verified receipt shows. */
 typedef struct {
-    bool found;       /* false: the receipt proves the document was never issued */
-    uint64_t height;  /* of the newest block it proves against */
-    uint64_t time_ms; /* that block's time */
-    bool expired;     /* at now_ms */
-    bool recognised;  /* genesis's recognition agreement for its type is met */
+    bool found;         /* false: the receipt proves the document was never issued */
+    uint64_t height;    /* of the newest block it proves against */
+    uint64_t time_ms;   /* that block's time */
+    bool expired;       /* at now_ms */
+    bool not_yet_valid; /* now_ms is before its valid_from_ms */
+    bool recognised;    /* genesis's recognition agreement for its type is met */
 } gov_receipt_result;
 
 /* Checks everything against genesis alone: both headers are of this chain and signed by

@@ -1,6 +1,7 @@
 // The verification page in Debian's headless Chromium, on live networks of govchain
-// nodes: a valid file shows as valid with its issuer, an unknown one as not found, a
-// revoked one as revoked, and a receipt tampered with by a misbehaving node is refused.
+// nodes: a valid file shows as valid with its issuer and the block it is proved as of, an
+// unknown one as not found, a revoked one as revoked, one whose validity starts next year
+// as not yet in force, and a receipt tampered with by a misbehaving node is refused.
 // The page loads nothing from anywhere but the node, and fits a phone's screen.
 //
 //   GOVCHAIN=build/govchain node --test tests/browser/
@@ -85,6 +86,10 @@ before(async () => {
   files.revoked = document('revoked.txt', 'Business licence GX-002');
   issueLicence(p256, 3, files.revoked);
   submit(p256, 0, 'revoke', 'market-regulation', files.revoked, ['--reason', 'closed']);
+  files.future = document('future.txt', 'Business licence GX-003, in force next year');
+  submit(p256, 2, 'issue', 'market-regulation', files.future,
+    ['--type', 'business-licence', '--subject-ref', '07'.repeat(32),
+      '--valid-from', String(Date.now() + 365 * 86400000)]);
   files.unknown = document('unknown.txt', 'Never issued');
   files.sm2 = document('sm2-licence.txt', 'Business licence GX-SM2');
   issueLicence(sm2, 1, files.sm2);
@@ -145,6 +150,8 @@ async function verifyIn(url, file, viewport) {
     endorsers: await read('[data-testid=endorsers]'),
     recognised: await read('[data-testid=recognised]'),
     reason: await read('[data-testid=reason]'),
+    asOf: await read('[data-testid=as-of]'),
+    stale: await read('[data-testid=stale]'),
     origins: [...origins],
     overflow: await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth),
   };
@@ -161,6 +168,8 @@ test('a valid, endorsed licence shows as valid, with its issuer and recognition'
   assert.match(r.endorsers, /tax/);
   assert.match(r.endorsers, /public-security/);
   assert.match(r.recognised, /yes/);
+  assert.match(r.asOf, /block \d+, \d+ (s|min) ago/, 'it says which block it is proved as of');
+  assert.equal(r.stale, null, 'a fresh proof carries no caution');
   assert.deepEqual(r.origins, [new URL(p256.api(1)).origin], 'the page loads nothing from elsewhere');
 });
 
@@ -169,6 +178,15 @@ test('a file never issued shows as not found', async () => {
   assert.equal(r.state, 'none', JSON.stringify(r));
   assert.match(r.status, /未找到/);
   assert.match(r.status, /Not found/);
+  assert.match(r.asOf, /block \d+/);
+});
+
+test('a licence whose validity starts next year shows as not yet in force', async () => {
+  const r = await verifyIn(p256.api(1), files.future);
+  assert.equal(r.state, 'warn', JSON.stringify(r));
+  assert.match(r.status, /尚未生效/);
+  assert.match(r.status, /Not yet in force/);
+  assert.match(r.issuer, /market-regulation/);
 });
 
 test('a revoked licence shows as revoked', async () => {
@@ -239,4 +257,18 @@ test("the page's verifier refuses every single change of a receipt", async () =>
   };
   await walk(original, '');
   assert.ok(mutations > 300, `only ${mutations} mutations`);
+
+  // Encodings must be canonical, as govchain's C decoders require: the certificate's view
+  // written in a longer form than needed, or as nil, is refused.
+  const cert = original.state.commit_cert;
+  assert.equal(cert.slice(0, 2), '94');
+  assert.ok(parseInt(cert.slice(2, 4), 16) < 0x80, 'the view is a one-byte integer');
+  for (const [changed, what] of [[`94cc${cert.slice(2)}`, 'a non-shortest view'],
+    [`94c0${cert.slice(4)}`, 'a nil view']]) {
+    original.state.commit_cert = changed;
+    await assert.rejects(verifyReceipt(s, genesis, original, docHash, Date.now()),
+      undefined, `${what} was accepted`);
+  }
+  original.state.commit_cert = cert;
+  await verifyReceipt(s, genesis, original, docHash, Date.now());
 });

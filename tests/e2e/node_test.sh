@@ -66,6 +66,32 @@ done
 check "an endorsement commits" "$govchain" submit endorse --node "$(api 2)" \
     --key "$net/keys/tax.pem" --department tax --file "$work/doc0.txt" --wait >/dev/null
 
+# --- receipts, verified offline -------------------------------------------------------
+verify() { # verify FILE [OPTION...]: saves FILE's receipt from node 1 and verifies it
+    file=$1
+    shift
+    rm -f "$work/receipt.json"
+    "$govchain" receipt --node "$(api 1)" --file "$file" --out "$work/receipt.json" >/dev/null &&
+        "$govchain" verify --genesis "$net/genesis.json" --receipt "$work/receipt.json" \
+            --file "$file" "$@" >"$work/verify.out" 2>&1
+}
+check "a receipt of a live record verifies offline" verify "$work/doc0.txt"
+check "verify says which block it proves the state as of" \
+    grep -q '^as of *block [0-9]*, .* UTC ([0-9]* s ago)$' "$work/verify.out"
+sleep 1.1
+verify "$work/doc0.txt" --max-age 0
+check "--max-age refuses a receipt older than asked (exit 1)" test $? -eq 1
+check "and says why" grep -q 'more than --max-age 0: fetch a newer one' "$work/verify.out"
+future=$(new_file future)
+check "a record in force from next year commits" "$govchain" submit issue --node "$(api 0)" \
+    --key "$net/keys/market-regulation.pem" --department market-regulation --file "$future" \
+    --type business-licence --subject-ref "$(printf '%064d' 9)" \
+    --valid-from "$(($(date +%s) * 1000 + 365 * 86400000))" --wait
+verify "$future"
+check "verify refuses a document not yet in force (exit 1)" test $? -eq 1
+check "and says so" grep -q 'status *valid, not yet in force' "$work/verify.out"
+check "and names the reason" grep -q 'the document is not yet in force' "$work/verify.out"
+
 # --- bad requests, while the network keeps committing ---------------------------------
 printf '{"tx":' >"$work/bad.json"
 expect_post "malformed JSON" 400 bad_json "$work/bad.json"

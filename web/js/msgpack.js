@@ -1,6 +1,7 @@
 // A reader for govchain's canonical msgpack (docs/formats.md): unsigned integers, nil,
 // booleans, bin, str and arrays; anything else (maps, floats, negative integers,
-// extension types) is refused, as govchain's own decoders refuse it. Receipts and the
+// extension types) is refused, as govchain's own decoders refuse it, and so is every
+// length or integer not in its shortest form. Receipts and the
 // genesis come as canonical bytes, and the page reads fields from those bytes and hashes
 // the very same bytes, never a re-encoding.
 
@@ -20,26 +21,31 @@ export function readValue(bytes, pos) {
   if (b <= 0x7f) return [b, pos + 1];
   if (b >= 0x90 && b <= 0x9f) return readArray(bytes, pos + 1, b & 0x0f);
   if (b >= 0xa0 && b <= 0xbf) return readStr(bytes, pos + 1, b & 0x1f);
+  // The smallest value each wider form may carry: below it, a shorter form exists.
+  const least = (value, min) => {
+    if (value < min) throw new DecodeError(`non-shortest encoding (0x${b.toString(16)})`);
+    return value;
+  };
   switch (b) {
     case 0xc0: return [null, pos + 1];
     case 0xc2: return [false, pos + 1];
     case 0xc3: return [true, pos + 1];
     case 0xc4: need(1); return readBin(bytes, pos + 2, bytes[pos + 1]);
-    case 0xc5: need(2); return readBin(bytes, pos + 3, view.getUint16(pos + 1));
-    case 0xc6: need(4); return readBin(bytes, pos + 5, view.getUint32(pos + 1));
-    case 0xcc: need(1); return [bytes[pos + 1], pos + 2];
-    case 0xcd: need(2); return [view.getUint16(pos + 1), pos + 3];
-    case 0xce: need(4); return [view.getUint32(pos + 1), pos + 5];
+    case 0xc5: need(2); return readBin(bytes, pos + 3, least(view.getUint16(pos + 1), 0x100));
+    case 0xc6: need(4); return readBin(bytes, pos + 5, least(view.getUint32(pos + 1), 0x10000));
+    case 0xcc: need(1); return [least(bytes[pos + 1], 0x80), pos + 2];
+    case 0xcd: need(2); return [least(view.getUint16(pos + 1), 0x100), pos + 3];
+    case 0xce: need(4); return [least(view.getUint32(pos + 1), 0x10000), pos + 5];
     case 0xcf: {
       need(8);
-      const big = view.getBigUint64(pos + 1);
+      const big = least(view.getBigUint64(pos + 1), 0x100000000n);
       return [big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big, pos + 9];
     }
-    case 0xd9: need(1); return readStr(bytes, pos + 2, bytes[pos + 1]);
-    case 0xda: need(2); return readStr(bytes, pos + 3, view.getUint16(pos + 1));
-    case 0xdb: need(4); return readStr(bytes, pos + 5, view.getUint32(pos + 1));
-    case 0xdc: need(2); return readArray(bytes, pos + 3, view.getUint16(pos + 1));
-    case 0xdd: need(4); return readArray(bytes, pos + 5, view.getUint32(pos + 1));
+    case 0xd9: need(1); return readStr(bytes, pos + 2, least(bytes[pos + 1], 0x20));
+    case 0xda: need(2); return readStr(bytes, pos + 3, least(view.getUint16(pos + 1), 0x100));
+    case 0xdb: need(4); return readStr(bytes, pos + 5, least(view.getUint32(pos + 1), 0x10000));
+    case 0xdc: need(2); return readArray(bytes, pos + 3, least(view.getUint16(pos + 1), 0x10));
+    case 0xdd: need(4); return readArray(bytes, pos + 5, least(view.getUint32(pos + 1), 0x10000));
     default: throw new DecodeError(`msgpack type 0x${b.toString(16)} is not used by govchain`);
   }
 }

@@ -38,6 +38,11 @@ function check(condition, message) {
   if (!condition) throw new ReceiptError(message);
 }
 
+// Shapes, as govchain's C decoders require them: an unsigned integer (a BigInt above
+// 2^53), and bin of an exact length.
+const isUint = (v) => (Number.isInteger(v) && v >= 0) || typeof v === 'bigint';
+const isBin = (v, len) => v instanceof Uint8Array && (len === undefined || v.length === len);
+
 // The genesis, from its canonical encoding: what a verifier needs of it.
 export async function readGenesis(suite, encoding) {
   const chainId = await suite.hash(encoding);
@@ -62,6 +67,9 @@ function decodeHeader(bytes) {
   check(Array.isArray(h) && h.length === 11, 'a block header does not have 11 fields');
   const [version, chainId, height, prevHash, timeMs, proposer, txCount, txRoot, stateRoot,
     historyRoot, validatorsHash] = h;
+  check([version, height, timeMs, proposer, txCount].every(isUint) &&
+    [chainId, prevHash, txRoot, stateRoot, historyRoot, validatorsHash].every((b) => isBin(b, 32)),
+    'a block header has a field of the wrong type');
   return { version, chainId, height, prevHash, timeMs, proposer, txCount, txRoot, stateRoot,
     historyRoot, validatorsHash };
 }
@@ -70,11 +78,15 @@ function decodeCert(bytes) {
   const c = decode(bytes);
   check(Array.isArray(c) && c.length === 4, 'a commit certificate does not have 4 fields');
   const [view, height, digest, votes] = c;
+  check(isUint(view) && isUint(height) && isBin(digest, 32) && Array.isArray(votes) &&
+    votes.every((v) => Array.isArray(v) && v.length === 2 && isUint(v[0]) && isBin(v[1], 64)),
+  'a commit certificate has a field of the wrong type');
   return { view, height, digest, votes };
 }
 
 function decodePosition(p) {
-  check(Array.isArray(p) && p.length === 3, 'a position does not have 3 fields');
+  check(Array.isArray(p) && p.length === 3 && isUint(p[0]) && isUint(p[1]) && isBin(p[2], 32),
+    'a position does not have 3 fields of the right types');
   return { height: p[0], index: p[1], txId: p[2] };
 }
 
@@ -84,6 +96,11 @@ function decodeState(bytes) {
   const [version, docHash, issuer, docClass, docType, subjectRef, validFrom, validUntil,
     supersedes, issued, status, change, supersededBy, endorsements] = s;
   check(version === 1, 'unknown document state version');
+  check(isBin(docHash, 32) && typeof issuer === 'string' && isUint(docClass) &&
+    typeof docType === 'string' && isBin(subjectRef, 32) && isUint(validFrom) &&
+    isUint(validUntil) && isUint(status) && Array.isArray(endorsements) &&
+    endorsements.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string'),
+  'the document state has a field of the wrong type');
   return {
     docHash, issuer, docClass, docType, subjectRef, validFrom, validUntil, supersedes,
     issued: decodePosition(issued), status: STATUS[status] || 'unknown', change,
@@ -246,6 +263,7 @@ export async function verifyReceipt(suite, genesis, receipt, docHash, nowMs) {
   result.state = doc;
   result.issuer = dept;
   result.expired = doc.validUntil !== 0 && nowMs >= doc.validUntil;
+  result.notYetValid = nowMs < doc.validFrom;
   result.recognised = type !== undefined && recognising.length >= type.required;
   return result;
 }
