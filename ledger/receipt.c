@@ -658,7 +658,7 @@ int gov_receipt_verify(const gov_genesis *genesis, const gov_receipt *r, uint64_
     }
     result->found = true;
     result->expired = gov_doc_expired(&r->state, now_ms);
-    result->not_yet_valid = now_ms < r->state.valid_from_ms;
+    result->not_yet_valid = gov_doc_not_yet_valid(&r->state, now_ms);
     result->recognised = gov_doc_recognised(genesis, &r->state);
     return 0;
 }

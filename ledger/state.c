@@ -240,6 +240,11 @@ bool gov_doc_expired(const gov_doc_state *state, uint64_t time_ms)
     return state->valid_until_ms != 0 && time_ms >= state->valid_until_ms;
 }
 
+bool gov_doc_not_yet_valid(const gov_doc_state *state, uint64_t time_ms)
+{
+    return time_ms < state->valid_from_ms;
+}
+
 uint32_t gov_doc_recognising_endorsements(const gov_genesis *genesis, const gov_doc_state *state)
 {
     int type = gov_genesis_doc_type_index(genesis, state->doc_type);

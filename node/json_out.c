@@ -91,15 +91,15 @@ json_t *gov_json_doc_state(const gov_genesis *genesis, const gov_doc_state *stat
                                                       position_json(&state->endorsements[i].at)));
     }
     json_t *doc = json_pack(
-        "{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o}", "doc_hash",
+        "{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:b, s:o}", "doc_hash",
         gov_json_hash(&state->doc_hash), "issuer", state->issuer, "class",
         gov_doc_class_name(state->doc_class), "doc_type", state->doc_type, "subject_ref",
         gov_json_hash(&state->subject_ref), "valid_from_ms", gov_json_u64(state->valid_from_ms),
         "valid_until_ms", gov_json_u64(state->valid_until_ms), "supersedes",
         state->has_supersedes ? gov_json_hash(&state->supersedes) : json_null(), "issued",
         position_json(&state->issued), "status", gov_doc_status_name(state->status), "expired",
-        gov_doc_expired(state, now_ms), "recognised", gov_doc_recognised(genesis, state),
-        "endorsements", endorsements);
+        gov_doc_expired(state, now_ms), "not_yet_valid", gov_doc_not_yet_valid(state, now_ms),
+        "recognised", gov_doc_recognised(genesis, state), "endorsements", endorsements);
     if (doc != NULL && state->has_change) {
         json_object_set_new(doc, "changed", position_json(&state->change));
         if (state->changed_by[0] != '\0') {

@@ -91,6 +91,8 @@ int gov_doc_state_hash(gov_suite suite, const gov_doc_state *state, gov_hash *ou
 
 /* True when the document has an expiry and time_ms is at or after it. */
 bool gov_doc_expired(const gov_doc_state *state, uint64_t time_ms);
+/* Whether time_ms is before the document's validity starts (valid_from_ms). */
+bool gov_doc_not_yet_valid(const gov_doc_state *state, uint64_t time_ms);
 /* Endorsements from the departments that the document type's agreement lists, and
  * whether they reach the number it requires (a type that requires none is recognised
  * as issued). */
@@ -106,7 +108,7 @@ typedef struct {
     const gov_genesis *genesis; /* borrowed */
     gov_kv *store;              /* borrowed; normally an overlay */
     gov_smt tree;
-    gov_hash root; /* the state root as of the last flush */
+    gov_hash root;          /* the state root as of the last flush */
     gov_smt_entry *pending; /* tree changes not yet flushed (owned) */
     size_t pending_count;
     size_t pending_capacity;

@@ -91,6 +91,10 @@ verify "$future"
 check "verify refuses a document not yet in force (exit 1)" test $? -eq 1
 check "and says so" grep -q 'status *valid, not yet in force' "$work/verify.out"
 check "and names the reason" grep -q 'the document is not yet in force' "$work/verify.out"
+"$govchain" status --node "$(api 2)" --file "$future" >"$work/status.out" 2>&1
+check "the node's status says it is not yet valid" grep -q '"not_yet_valid": true' "$work/status.out"
+"$govchain" status --node "$(api 2)" --file "$work/doc0.txt" >"$work/status.out" 2>&1
+check "and that a document in force is" grep -q '"not_yet_valid": false' "$work/status.out"
 
 # --- bad requests, while the network keeps committing ---------------------------------
 printf '{"tx":' >"$work/bad.json"
