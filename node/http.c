@@ -25,7 +25,8 @@
  *      queue is full or more than GOV_HTTP_OUTPUT_HIGH_BYTES wait in the socket: the
  *      unparsed rest of a read is kept (c->leftover, at most one read) and reading stops.
  *   3. Stored request bytes never exceed header_bytes_max (head) and body_bytes_max
- *      (body).
+ *      (body), and a body is freed when the handler's call returns, so a connection
+ *      holds at most one (the one being received).
  *   4. A connection's memory is freed only by the close callback of its last handle, so
  *      code that called out (the handler, a cancel callback) may still look at it and
  *      must check c->closing.
@@ -90,7 +91,6 @@ struct gov_http_reply {
     gov_http_reply *next;
     gov_http_request request;
     char *head; /* the request's target and headers */
-    char *body;
     char remote[GOV_HTTP_REMOTE_LEN];
     output *out; /* the response, once answered */
     int status;
@@ -262,7 +262,6 @@ static gov_http_reply *reply_new(connection *c)
 static void reply_free(gov_http_reply *r)
 {
     free(r->head);
-    free(r->body);
     free(r->out);
     free(r);
 }
@@ -561,7 +560,9 @@ static void count_response(gov_http_server *server, int status)
 /* Writes answered replies from the head of the queue, in order. */
 static void flush(connection *c)
 {
+    bool wrote = false;
     while (!c->closing && c->queue_head != NULL && c->queue_head->answered) {
+        wrote = true;
         gov_http_reply *r = c->queue_head;
         c->queue_head = r->next;
         if (c->queue_head == NULL) {
@@ -594,7 +595,11 @@ static void flush(connection *c)
         return;
     }
     if (c->queue_head == NULL) {
-        c->idle_since_ms = uv_now(c->server->loop);
+        if (wrote) {
+            /* Idle from the last answer on: bytes that start no request (blank lines)
+             * do not make a connection less idle. */
+            c->idle_since_ms = uv_now(c->server->loop);
+        }
         if (c->close_after_flush) {
             begin_shutdown(c);
         }
@@ -1136,7 +1141,9 @@ static void dispatch(connection *c)
     }
     c->body[c->body_len] = '\0';
     r->head = c->head;
-    r->body = c->body;
+    /* The body lives only for the handler's call (gov_http_request), so that replies a
+     * handler holds (a long poll) keep no body: pipelined requests cannot pile them up. */
+    char *body = c->body;
     gov_http_request *q = &r->request;
     char *target = r->head;
     size_t target_len = strlen(target);
@@ -1153,8 +1160,9 @@ static void dispatch(connection *c)
     }
     q->path = target;
     q->method = llhttp_method_name((llhttp_method_t)llhttp_get_method(&c->parser));
-    q->body = (const uint8_t *)r->body;
-    q->body_len = c->body_len;
+    q->body = (const uint8_t *)"";
+    size_t body_len = c->body_len;
+    q->body_len = 0;
     q->http_minor = llhttp_get_http_minor(&c->parser);
     q->keep_alive = c->message_keep_alive;
     q->content_type = gov_http_request_header(q, "content-type");
@@ -1171,7 +1179,11 @@ static void dispatch(connection *c)
     }
     gov_http_server *server = c->server;
     server->stats.requests++;
-    server->handler(r, q, server->arg);
+    gov_http_request call = *q; /* with the body, for this call only */
+    call.body = (const uint8_t *)body;
+    call.body_len = body_len;
+    server->handler(r, &call, server->arg);
+    free(body);
 }
 
 static void on_parse_error(connection *c, llhttp_errno_t err)

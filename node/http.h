@@ -72,8 +72,9 @@ typedef struct gov_http_config {
  * send a request, 60 s idle, 16 pipelined requests. */
 void gov_http_config_default(gov_http_config *config);
 
-/* A parsed request. Strings are NUL-terminated; all of it stays valid until the reply is
- * answered or cancelled. */
+/* A parsed request. Strings are NUL-terminated; all of it but the body stays valid until
+ * the reply is answered or cancelled. The body is valid only during the handler's call:
+ * a handler that answers later copies what it needs of it. */
 typedef struct gov_http_request {
     const char *method;       /* "GET", "POST", ... */
     const char *path;         /* the target before '?', as sent (not percent-decoded) */
@@ -164,7 +165,8 @@ void gov_http_reply_on_cancel(gov_http_reply *reply, gov_http_cancel_cb cancel_c
 /* Whether the client has gone (its connection closed) before the answer. */
 bool gov_http_reply_is_gone(const gov_http_reply *reply);
 
-/* The request this reply answers. */
+/* The request this reply answers, without its body (empty: the body is only for the
+ * handler's call). */
 const gov_http_request *gov_http_reply_request(const gov_http_reply *reply);
 
 /* Query strings ("a=1&b=x%20y"). gov_http_query_get finds parameter name and writes its

@@ -75,6 +75,8 @@ struct harness {
 
     /* Loop side; read by the client thread through atomics. */
     atomic_int handler_calls, cancels, gone_answered;
+    /* /hold: body bytes the handler got during its call, and the held reply kept. */
+    atomic_int hold_body_bytes, hold_kept_bytes;
     gov_http_reply *pairs[2];
     size_t pairs_count;
     gov_http_reply *held[16];
@@ -167,6 +169,8 @@ static void handler(gov_http_reply *reply, const gov_http_request *request, void
             }
         }
     } else if (strcmp(path, "/hold") == 0 && h->held_count < 16) {
+        atomic_fetch_add(&h->hold_body_bytes, (int)request->body_len);
+        atomic_fetch_add(&h->hold_kept_bytes, (int)gov_http_reply_request(reply)->body_len);
         h->held[h->held_count++] = reply;
         gov_http_reply_on_cancel(reply, hold_cancelled, h);
     } else if (strcmp(path, "/hold-poll") == 0 && h->poll_reply == NULL) {
@@ -853,6 +857,21 @@ static void client_stall(harness *h)
         h->values[2] = (int)(now_ms() - start);
         client_close(&c);
     }
+    /* Blank lines start no request, so they do not keep a connection from being idle:
+     * sent every 50 ms, they do not stop the server closing it after 150 ms. */
+    if (client_open(h, &c)) {
+        request(h, &c, GET_HELLO);
+        uint64_t start = now_ms();
+        bool closed = false;
+        for (int i = 0; i < 20 && !closed; i++) {
+            char byte;
+            closed = !client_send_text(&c, "\r\n") || recv(c.fd, &byte, 1, MSG_DONTWAIT) == 0;
+            nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+        }
+        h->values[3] = closed;
+        h->values[4] = (int)(now_ms() - start);
+        client_close(&c);
+    }
 }
 
 static void test_stalled_request_gets_408_and_close(void **state)
@@ -862,7 +881,8 @@ static void test_stalled_request_gets_408_and_close(void **state)
     h->config.request_timeout_ms = 100;
     h->config.idle_timeout_ms = 150;
     run(h, client_stall);
-    assert_int_equal(h->obs_count, 3);
+    assert_int_equal(h->obs_count, 4);
+    assert_int_equal(h->obs[3].status, 200);
     assert_json_error(&h->obs[0], 408, "timeout");
     assert_true(h->obs[0].closed);
     assert_true(h->values[0] >= 90);
@@ -871,7 +891,9 @@ static void test_stalled_request_gets_408_and_close(void **state)
     assert_int_equal(h->obs[2].status, 200);
     assert_true(h->values[1]);
     assert_true(h->values[2] >= 100);
-    assert_int_equal(h->handler_calls, 1);
+    assert_true(h->values[3]);
+    assert_true(h->values[4] < 1000);
+    assert_int_equal(h->handler_calls, 2);
     assert_int_equal(h->stats.timeouts, 2);
     free(h);
 }
@@ -1033,7 +1055,7 @@ static void client_gone(harness *h)
 {
     client c;
     if (client_open(h, &c)) {
-        client_send_text(&c, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+        client_send_text(&c, "POST /hold HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
         wait_for(&h->handler_calls, 1);
         client_close(&c);
         wait_for(&h->cancels, 1);
@@ -1057,6 +1079,8 @@ static void client_gone(harness *h)
     }
     h->values[0] = atomic_load(&h->cancels);
     h->values[1] = atomic_load(&h->gone_answered);
+    h->values[2] = atomic_load(&h->hold_body_bytes);
+    h->values[3] = atomic_load(&h->hold_kept_bytes);
 }
 
 static void test_client_gone_while_reply_pending(void **state)
@@ -1066,6 +1090,10 @@ static void test_client_gone_while_reply_pending(void **state)
     run(h, client_gone);
     assert_int_equal(h->values[0], 2);
     assert_int_equal(h->values[1], 1);
+    /* The handler had the body during its call; the held reply keeps none of it, so
+     * held replies (long polls) cannot pile up request bodies. */
+    assert_int_equal(h->values[2], 5);
+    assert_int_equal(h->values[3], 0);
     assert_int_equal(h->held_count, 0);
     assert_int_equal(h->obs_count, 1);
     assert_int_equal(h->obs[0].status, 200);
