@@ -232,19 +232,23 @@ static void read_doc(read_job *job)
     gov_query_page page;
     json_t *history = json_array();
     if (gov_query_doc_history(ledger, &job->hash, NULL, HISTORY_PAGE_MAX, changes, &page, why,
-                              sizeof(why)) == 0) {
-        for (uint32_t i = 0; i < page.count; i++) {
-            if (!job->at_height || changes[i].at.height <= job->height) {
-                json_array_append_new(history,
-                                      json_pack("{s:s, s:o, s:I, s:o, s:s}", "change",
-                                                gov_query_change_name(changes[i].kind), "height",
-                                                gov_json_u64(changes[i].at.height), "index",
-                                                (json_int_t)changes[i].at.index, "tx_id",
-                                                gov_json_hash(&changes[i].at.tx_id), "status",
-                                                gov_doc_status_name(changes[i].state.status)));
-            }
-            gov_query_doc_change_clear(&changes[i]);
+                              sizeof(why)) != 0) {
+        json_decref(doc);
+        json_decref(history);
+        gov_api_read_store_error(job, why);
+        return;
+    }
+    for (uint32_t i = 0; i < page.count; i++) {
+        if (!job->at_height || changes[i].at.height <= job->height) {
+            json_array_append_new(history,
+                                  json_pack("{s:s, s:o, s:I, s:o, s:s}", "change",
+                                            gov_query_change_name(changes[i].kind), "height",
+                                            gov_json_u64(changes[i].at.height), "index",
+                                            (json_int_t)changes[i].at.index, "tx_id",
+                                            gov_json_hash(&changes[i].at.tx_id), "status",
+                                            gov_doc_status_name(changes[i].state.status)));
         }
+        gov_query_doc_change_clear(&changes[i]);
     }
     job->body = json_pack("{s:o, s:o, s:b}", "document", doc, "history", history,
                           "history_truncated", page.more);
@@ -1215,7 +1219,8 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
 {
     gov_api *api = arg;
     const char *path = request->path;
-    bool get = strcmp(request->method, "GET") == 0;
+    /* HEAD is a GET whose body the server leaves out (node/http.h). */
+    bool get = strcmp(request->method, "GET") == 0 || strcmp(request->method, "HEAD") == 0;
     if (api->closed) {
         gov_http_reply_error(reply, 503, "shutting_down", "the node is shutting down");
         return;

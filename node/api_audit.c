@@ -370,16 +370,19 @@ bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_req
         gov_ledger_position position = {0};
         bool has_after = gov_http_query_get(query, "after", after, sizeof(after)) == 0;
         if (has_after) {
-            unsigned long long height = 0;
-            unsigned index = 0;
-            char extra;
-            if (after[0] < '0' || after[0] > '9' ||
-                sscanf(after, "%llu.%u%c", &height, &index, &extra) != 2) {
+            const char *dot = strchr(after, '.');
+            uint64_t index = 0;
+            if (dot == NULL ||
+                gov_http_decimal(after, (size_t)(dot - after), UINT64_MAX, &position.height) != 0 ||
+                gov_http_decimal(dot + 1, strlen(dot + 1), UINT32_MAX, &index) != 0) {
                 gov_http_reply_error(reply, 400, "bad_parameter", "after must be HEIGHT.INDEX");
                 return true;
             }
-            position.height = height;
-            position.index = index;
+            position.index = (uint32_t)index;
+        }
+        if (limit == 0) {
+            gov_http_reply_error(reply, 400, "bad_parameter", "limit starts at 1");
+            return true;
         }
         read_job *job = gov_api_read_new(reply, READ_DEPARTMENT);
         if (job != NULL) {
@@ -387,7 +390,7 @@ bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_req
             job->department[id_len] = '\0';
             job->height = from;
             job->to_height = to;
-            job->limit = limit == 0 ? 1 : limit;
+            job->limit = limit;
             job->after = position;
             job->has_after = has_after;
             gov_api_read_start(api, reply, job);

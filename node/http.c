@@ -1648,9 +1648,11 @@ int gov_http_query_uint(const char *query, const char *name, uint64_t max, uint6
     const char *text = NULL;
     size_t len = 0;
     int rc = find_parameter(query, name, &text, &len);
-    if (rc != 0) {
-        return rc;
-    }
+    return rc != 0 ? rc : gov_http_decimal(text, len, max, value);
+}
+
+int gov_http_decimal(const char *text, size_t len, uint64_t max, uint64_t *value)
+{
     /* Digits as sent: no escapes, signs, spaces or leading zeros. */
     if (len == 0 || (len > 1 && text[0] == '0')) {
         return GOV_EINVAL;

@@ -180,5 +180,8 @@ int gov_http_query_get(const char *query, const char *name, char *out, size_t ou
  * at most max. Returns 0 with *value set; GOV_ENOENT when absent; GOV_EINVAL when not
  * such a number (or repeated); GOV_ELIMIT when larger than max. */
 int gov_http_query_uint(const char *query, const char *name, uint64_t max, uint64_t *value);
+/* The same rules for a decimal number of len bytes at text (not NUL-terminated):
+ * GOV_EINVAL, GOV_ELIMIT (over max) or 0. */
+int gov_http_decimal(const char *text, size_t len, uint64_t max, uint64_t *value);
 
 #endif

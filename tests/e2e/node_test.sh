@@ -133,6 +133,29 @@ got=$(post "$work/good.json" application/json)
 checks=$((checks + 1))
 case "$got" in 202*) ;; *) fail "the good transaction is accepted (and was not kept before): $got" ;; esac
 expect_post "the same transaction again" 409 duplicate_tx "$work/good.json"
+
+# expect_get DESCRIPTION STATUS CODE PATH: a GET answered with STATUS and error CODE
+expect_get() {
+    got=$(curl -s --max-time 10 -w ' %{http_code}' "$(api 1)$4")
+    checks=$((checks + 1))
+    case "$got" in
+    *"\"code\":\"$3\""*" $2") ;;
+    *) fail "$1: expected $2 $3, got: $got" ;;
+    esac
+}
+expect_get "a paging position with a negative index" 400 bad_parameter \
+    "/v1/departments/tax/txs?after=1.-1"
+expect_get "a paging position whose index overflows" 400 bad_parameter \
+    "/v1/departments/tax/txs?after=1.99999999999"
+expect_get "a paging position whose height overflows" 400 bad_parameter \
+    "/v1/departments/tax/txs?after=99999999999999999999999.0"
+expect_get "a page of no transactions" 400 bad_parameter "/v1/departments/tax/txs?limit=0"
+head_answer=$(curl -s --max-time 10 -I "$(api 1)/v1/status" | tr -d '\r')
+checks=$((checks + 1))
+case "$head_answer" in
+"HTTP/1.1 200 OK"*"Content-Length: "[1-9]*) ;;
+*) fail "HEAD /v1/status gets a GET's status and headers: got $head_answer" ;;
+esac
 check "the network still commits after bad requests" submit_issue 3 "$(new_file after-bad)"
 
 # --- kill -9 a backup, then the primary --------------------------------------------------
