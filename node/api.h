@@ -36,6 +36,14 @@
 #include "node/log.h"
 #include "node/mempool.h"
 
+/* GET /v1/blocks/raw answers at most this many blocks and, past the first block, stops
+ * before this many bytes of records (sent as hex, twice that). Clients (an observer,
+ * `govchain replay --from`) size their response cap from the same numbers. */
+enum {
+    GOV_API_RAW_BLOCKS_MAX = 100,
+    GOV_API_RAW_RECORD_BYTES_MAX = 8 * 1024 * 1024,
+};
+
 typedef struct gov_api gov_api;
 
 typedef struct {

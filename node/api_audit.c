@@ -29,8 +29,6 @@
 #include "node/json_out.h"
 
 enum {
-    RAW_BLOCKS_MAX = 100,
-    RAW_BYTES_MAX = 8 * 1024 * 1024, /* of records; twice that as hex */
     DEPARTMENT_PAGE_MAX = 500,
 };
 
@@ -53,12 +51,13 @@ static void read_raw_blocks(read_job *job)
     gov_buf record;
     gov_buf_init(&record);
     char why[200];
-    /* At most RAW_BYTES_MAX of records per answer (at least one block), so that no
+    /* At most GOV_API_RAW_RECORD_BYTES_MAX of records per answer (at least one block), so that no
      * request can make the node build an answer of hundreds of megabytes, and clients'
      * response caps are never reached: they ask again from where the answer ended. */
     size_t bytes = 0;
-    for (uint64_t h = job->height;
-         h <= head && h < job->height + job->limit && (bytes == 0 || bytes < RAW_BYTES_MAX); h++) {
+    for (uint64_t h = job->height; h <= head && h < job->height + job->limit &&
+                                   (bytes == 0 || bytes < GOV_API_RAW_RECORD_BYTES_MAX);
+         h++) {
         gov_block block;
         gov_commit_cert cert;
         int rc = gov_ledger_block_get(ledger, h, &block, &cert, why, sizeof(why));
@@ -318,8 +317,8 @@ bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_req
     const char *query = request->query;
     if (strcmp(path, "/v1/blocks/raw") == 0) {
         uint64_t from = 1, limit = 20, wait_ms = 0;
-        if (!param(reply, query, "from", UINT64_MAX - RAW_BLOCKS_MAX, &from) ||
-            !param(reply, query, "limit", RAW_BLOCKS_MAX, &limit) ||
+        if (!param(reply, query, "from", UINT64_MAX - GOV_API_RAW_BLOCKS_MAX, &from) ||
+            !param(reply, query, "limit", GOV_API_RAW_BLOCKS_MAX, &limit) ||
             !param(reply, query, "wait_ms", 60000, &wait_ms)) {
             return true;
         }

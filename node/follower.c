@@ -11,7 +11,10 @@
 enum {
     WAIT_MS = 2000,    /* long poll for the next block */
     BATCH_BLOCKS = 50, /* blocks committed per job */
-    RETRY_MS = 1000,   /* after a source failed */
+    RETRY_MS = 1000,   /* after a source failed, or answered a long poll early with nothing */
+    /* With several sources, one that has brought nothing for this long is left for the
+     * next: a source that is stale, or lies that it is, cannot hold an observer back. */
+    ROTATE_MS = 10000,
 };
 
 typedef struct {
@@ -27,6 +30,8 @@ struct gov_follower {
     uint64_t source_height;     /* the loop's */
     uint64_t job_source_height; /* the lane job's, copied in follow_done */
     uv_timer_t retry;
+    uint64_t job_started_ms;   /* the loop's clock when the running job started */
+    uint64_t last_progress_ms; /* when a job last committed a block (or the source changed) */
     bool stopping, running;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -107,11 +112,26 @@ static void follow_done(void *arg)
         f->config.committed_cb(f->config.arg, &f->done[i].block, &f->done[i].hash);
         gov_block_clear(&f->done[i].block);
     }
+    uint64_t now = uv_now(f->config.loop);
+    bool progress = f->done_count > 0;
     f->done_count = 0;
+    if (progress) {
+        f->last_progress_ms = now;
+    }
     if (f->rc != 0) {
         gov_log(f->config.log, GOV_LOG_WARN, "follow", "source %s: %s", f->sources[f->current],
                 f->why);
         f->current = (f->current + 1) % f->config.sources_count;
+        f->last_progress_ms = now;
+    } else if (!progress && f->config.sources_count > 1 && now - f->last_progress_ms >= ROTATE_MS) {
+        /* The job is over, so the remote is the loop's to drop. */
+        gov_log(f->config.log, GOV_LOG_INFO, "follow",
+                "source %s brought no block for %d s: trying the next", f->sources[f->current],
+                ROTATE_MS / 1000);
+        gov_remote_blocks_close(f->remote);
+        f->remote = NULL;
+        f->current = (f->current + 1) % f->config.sources_count;
+        f->last_progress_ms = now;
     }
     if (f->stopping) {
         uv_close((uv_handle_t *)&f->retry, NULL);
@@ -120,7 +140,10 @@ static void follow_done(void *arg)
         }
         return;
     }
-    if (f->rc != 0) {
+    /* A long poll answered early with nothing is a source not keeping the protocol:
+     * wait before asking again rather than spin on it. */
+    bool early_empty = !progress && now - f->job_started_ms < WAIT_MS / 2;
+    if (f->rc != 0 || early_empty) {
         uv_timer_start(&f->retry, on_retry, RETRY_MS, 0);
     } else {
         start_job(f);
@@ -133,6 +156,7 @@ static void start_job(gov_follower *f)
         return;
     }
     f->running = true;
+    f->job_started_ms = uv_now(f->config.loop);
     if (gov_lane_submit(f->config.lane, follow_work, follow_done, f) != 0) {
         f->running = false;
         uv_timer_start(&f->retry, on_retry, RETRY_MS, 0);
@@ -159,6 +183,7 @@ int gov_follower_start(const gov_follower_config *config, gov_follower **out, ch
     }
     uv_timer_init(config->loop, &f->retry);
     f->retry.data = f;
+    f->last_progress_ms = uv_now(config->loop);
     start_job(f);
     *out = f;
     return 0;

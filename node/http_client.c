@@ -153,6 +153,7 @@ static int send_all(int fd, const void *data, size_t len, int64_t deadline)
 
 typedef struct {
     gov_buf *body;
+    size_t max;
     bool complete;
     bool too_large;
 } parse_state;
@@ -160,7 +161,7 @@ typedef struct {
 static int on_body(llhttp_t *parser, const char *at, size_t len)
 {
     parse_state *state = parser->data;
-    if (state->body->len + len > GOV_HTTP_CLIENT_RESPONSE_MAX) {
+    if (len > state->max - state->body->len) {
         state->too_large = true;
         return -1;
     }
@@ -178,6 +179,14 @@ static int on_complete(llhttp_t *parser)
 int gov_http_fetch(const char *method, const char *url, const char *content_type, const void *body,
                    size_t body_len, uint32_t timeout_ms, gov_http_response *out, char *why,
                    size_t why_len)
+{
+    return gov_http_fetch_max(method, url, content_type, body, body_len, timeout_ms,
+                              GOV_HTTP_CLIENT_RESPONSE_MAX, out, why, why_len);
+}
+
+int gov_http_fetch_max(const char *method, const char *url, const char *content_type,
+                       const void *body, size_t body_len, uint32_t timeout_ms, size_t response_max,
+                       gov_http_response *out, char *why, size_t why_len)
 {
     memset(out, 0, sizeof(*out));
     gov_buf_init(&out->body);
@@ -225,7 +234,7 @@ int gov_http_fetch(const char *method, const char *url, const char *content_type
     settings.on_message_complete = on_complete;
     llhttp_t parser;
     llhttp_init(&parser, HTTP_RESPONSE, &settings);
-    parse_state state = {.body = &out->body};
+    parse_state state = {.body = &out->body, .max = response_max};
     parser.data = &state;
     char buffer[16384];
     rc = 0;

@@ -26,5 +26,10 @@ typedef struct {
 int gov_http_fetch(const char *method, const char *url, const char *content_type, const void *body,
                    size_t body_len, uint32_t timeout_ms, gov_http_response *out, char *why,
                    size_t why_len);
+/* gov_http_fetch with its own cap on the response body (GOV_ELIMIT above it), for
+ * answers whose largest honest size is known. */
+int gov_http_fetch_max(const char *method, const char *url, const char *content_type,
+                       const void *body, size_t body_len, uint32_t timeout_ms, size_t response_max,
+                       gov_http_response *out, char *why, size_t why_len);
 
 #endif

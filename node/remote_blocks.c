@@ -10,6 +10,7 @@
 
 #include "govchain/error.h"
 #include "govchain/ledger.h"
+#include "node/api.h"
 #include "node/client.h"
 #include "node/http_client.h"
 
@@ -18,6 +19,15 @@ enum {
     /* Long enough for a long poll (2 s) and a large answer; short enough that a node
      * stopping, or moving to another source, does not wait on a stuck one for long. */
     TIMEOUT_MS = 15000,
+    /* The largest honest answers: a status, and a page of raw blocks (the records' cap
+     * plus the one block that may cross it, as hex, and the JSON around them). A
+     * source cannot make us hold more. */
+    STATUS_BYTES_MAX = 64 * 1024,
+    RAW_ANSWER_BYTES_MAX =
+        2 * (GOV_API_RAW_RECORD_BYTES_MAX + GOV_BLOCK_BYTES_MAX + GOV_CERT_BYTES_MAX) + 64 * 1024,
+    /* An answer of n blocks has about 8n JSON separators; a cap on them bounds what the
+     * JSON parser builds (tens of bytes per value) whatever a source sends. */
+    JSON_TOKENS_MAX = 16 * GOV_API_RAW_BLOCKS_MAX + 64,
 };
 
 typedef struct {
@@ -42,18 +52,50 @@ static void drop_batch(gov_remote_blocks *r)
     r->count = 0;
 }
 
-static json_t *get_json(const char *url, char *why, size_t why_len)
+/* The separators of JSON text outside its strings ([ { : , and each string): about the
+ * number of values a parser would build from it. */
+static size_t json_tokens(const uint8_t *text, size_t len)
+{
+    size_t tokens = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"' || c == ',' || c == ':' || c == '[' || c == '{') {
+            in_string = c == '"';
+            tokens++;
+        }
+    }
+    return tokens;
+}
+
+static json_t *get_json(const char *url, size_t response_max, char *why, size_t why_len)
 {
     gov_http_response response;
-    if (gov_http_fetch("GET", url, NULL, NULL, 0, TIMEOUT_MS, &response, why, why_len) != 0) {
+    if (gov_http_fetch_max("GET", url, NULL, NULL, 0, TIMEOUT_MS, response_max, &response, why,
+                           why_len) != 0) {
         return NULL;
     }
     json_error_t error;
-    json_t *body = response.status == 200
-                       ? json_loadb((const char *)response.body.data, response.body.len, 0, &error)
-                       : NULL;
-    if (body == NULL) {
+    json_t *body = NULL;
+    if (response.status != 200) {
         (void)gov_fail(why, why_len, GOV_EIO, "%s answered %d", url, response.status);
+    } else if (json_tokens(response.body.data, response.body.len) > JSON_TOKENS_MAX) {
+        (void)gov_fail(why, why_len, GOV_EIO,
+                       "%s answered with more JSON values than any answer "
+                       "of blocks has",
+                       url);
+    } else {
+        body = json_loadb((const char *)response.body.data, response.body.len, 0, &error);
+        if (body == NULL) {
+            (void)gov_fail(why, why_len, GOV_EIO, "%s answered with something that is not JSON",
+                           url);
+        }
     }
     gov_buf_free(&response.body);
     return body;
@@ -63,7 +105,7 @@ static int read_head(gov_remote_blocks *r, char *why, size_t why_len)
 {
     char url[1100];
     snprintf(url, sizeof(url), "%s/v1/status", r->url);
-    json_t *status = get_json(url, why, why_len);
+    json_t *status = get_json(url, STATUS_BYTES_MAX, why, why_len);
     const char *hash = json_string_value(json_object_get(status, "head_hash"));
     json_t *height = json_object_get(status, "height");
     int rc = status != NULL && json_is_integer(height) && hash != NULL &&
@@ -124,7 +166,7 @@ static int fetch(gov_remote_blocks *r, uint64_t height, uint32_t wait_ms, char *
     char url[1200];
     snprintf(url, sizeof(url), "%s/v1/blocks/raw?from=%" PRIu64 "&limit=%d&wait_ms=%u", r->url,
              height, BATCH, wait_ms);
-    json_t *body = get_json(url, why, why_len);
+    json_t *body = get_json(url, RAW_ANSWER_BYTES_MAX, why, why_len);
     if (body == NULL) {
         return GOV_EIO;
     }

@@ -2,7 +2,8 @@
 // loopback): replaying a live node matches it; a tampered block in a served history is
 // caught at its height; a checkpoint verifies against the chain grown longer and fails
 // against a fork of it; an observer stays within a block of the validators under load
-// and after its own restart; the audit lists what a department did.
+// and after its own restart, and leaves a source that is stale or floods it; the audit
+// lists what a department did.
 //
 //   GOVCHAIN=build/govchain node --test tests/e2e/audit.test.mjs
 
@@ -235,6 +236,52 @@ test('an observer stays within one block of the validators, under load and after
   const submitted = await fetch(`${observer}/v1/txs`, { method: 'POST',
     headers: { 'content-type': 'application/json' }, body: '{"tx":"00"}' });
   assert.equal(submitted.status, 403, 'an observer takes no transactions');
+});
+
+// A source that keeps no protocol: its status says height 0, and it answers every long
+// poll at once with no block (or with `page`, when given).
+async function hostileSource(page) {
+  const source = { requests: 0 };
+  source.server = http.createServer((request, response) => {
+    source.requests++;
+    const body = request.url.startsWith('/v1/status')
+      ? JSON.stringify({ height: page ? 5 : 0, head_hash: '00'.repeat(32) })
+      : page || JSON.stringify({ head: 0, blocks: [] });
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(body);
+  });
+  await new Promise((resolve) => source.server.listen(0, '127.0.0.1', resolve));
+  source.url = `http://127.0.0.1:${source.server.address().port}`;
+  return source;
+}
+
+test('an observer leaves a stale source for the next, without flooding it', async () => {
+  const stale = await hostileSource();
+  const home = join(work, 'observer-stale');
+  mkdirSync(home);
+  writeFileSync(join(home, 'config.ini'), [
+    '[node]', 'role = observer', `genesis = ${join(a.dir, 'genesis.json')}`,
+    '[api]', `listen = 127.0.0.1:${base + 501}`,
+    '[observer]', `source.0 = ${stale.url}`, `source.1 = ${a.api(2)}`, ''].join('\n'));
+  const started = Date.now();
+  startNode('observer-stale', home);
+  const observer = `http://127.0.0.1:${base + 501}`;
+  await waitFor('the observer to leave the stale source and catch up',
+    async () => (await height(observer)) === (await height(a.api(0))), 40);
+  const seconds = (Date.now() - started) / 1000;
+  await stopNode('observer-stale');
+  stale.server.close();
+  // A long poll answered at once is followed by a pause, not another poll at once.
+  assert.ok(stale.requests <= 4 * seconds + 10,
+    `the stale source got ${stale.requests} requests in ${seconds} s`);
+});
+
+test('a source answering with a flood of JSON values is refused before parsing', async () => {
+  const flood = await hostileSource(`{"head":5,"blocks":[${'0,'.repeat(500000)}0]}`);
+  const r = await runAsync(['replay', '--from', flood.url, '--genesis', join(a.dir, 'genesis.json')]);
+  flood.server.close();
+  assert.equal(r.status, 1, r.out);
+  assert.match(r.err, /more JSON values than any answer of blocks has/);
 });
 
 test('the audit lists what a department did, as JSON Lines and CSV', async () => {
