@@ -25,9 +25,12 @@
 #include "node/web.h"
 
 enum {
-    SUBMIT_TXS_MAX = 1024,  /* transactions in one POST */
-    GOSSIP_TXS_MAX = 1024,  /* in one gossip frame */
-    BLOCKS_PAGE_MAX = 100,  /* GET /v1/blocks?limit= */
+    SUBMIT_TXS_MAX = 1024, /* transactions in one POST */
+    GOSSIP_TXS_MAX = 1024, /* in one gossip frame */
+    BLOCKS_PAGE_MAX = 100, /* GET /v1/blocks?limit= */
+    /* A page of blocks ends, after its first block, before this many transactions (about
+     * a kilobyte of JSON each), so one request cannot build hundreds of megabytes. */
+    BLOCKS_PAGE_TXS_MAX = 2000,
     HISTORY_PAGE_MAX = 100, /* changes listed with a document */
     RECEIPT_CACHE_BLOCKS = 64,
     GOSSIP_TYPE = 8,
@@ -310,18 +313,22 @@ static void read_blocks(read_job *job)
     }
     json_t *blocks = json_array();
     uint64_t from = job->height == 0 ? 1 : job->height;
-    for (uint64_t h = from; h <= head && h < from + job->limit && blocks != NULL; h++) {
-        json_t *block = block_json(job, h, &rc, why, sizeof(why));
+    uint64_t next = from;
+    size_t txs = 0;
+    for (; next <= head && next < from + job->limit && blocks != NULL &&
+           (next == from || txs < BLOCKS_PAGE_TXS_MAX);
+         next++) {
+        json_t *block = block_json(job, next, &rc, why, sizeof(why));
         if (rc != 0) {
             json_decref(blocks);
             gov_api_read_store_error(job, why);
             return;
         }
+        txs += json_array_size(json_object_get(block, "txs"));
         json_array_append_new(blocks, block);
     }
-    job->body =
-        json_pack("{s:o, s:o, s:o}", "blocks", blocks, "head", gov_json_u64(head), "next",
-                  from + job->limit <= head ? gov_json_u64(from + job->limit) : json_null());
+    job->body = json_pack("{s:o, s:o, s:o}", "blocks", blocks, "head", gov_json_u64(head), "next",
+                          next <= head ? gov_json_u64(next) : json_null());
     job->status = 200;
 }
 
