@@ -66,6 +66,11 @@ done
 check "an endorsement commits" "$govchain" submit endorse --node "$(api 2)" \
     --key "$net/keys/tax.pem" --department tax --file "$work/doc0.txt" --wait >/dev/null
 
+page=$(curl -s --max-time 5 "$(api 3)/v1/blocks?from=1&limit=2")
+check "a page of two blocks lists heights 1 and 2" sh -c "echo '$page' | tr -d ' ' |
+    grep -q '\"height\":1.*\"height\":2'"
+check "and says to go on from height 3" sh -c "echo '$page' | grep -q '\"next\": *3'"
+
 # --- receipts, verified offline -------------------------------------------------------
 verify() { # verify FILE [OPTION...]: saves FILE's receipt from node 1 and verifies it
     file=$1
