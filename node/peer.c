@@ -52,12 +52,16 @@
 #define PLAINTEXT_CHUNK_BYTES 16384 /* one TLS record */
 #define WRITE_HIGH_WATER      (256u * 1024)
 #define PENDING_INBOUND_MAX   64
-#define KEEPALIVE_DELAY_S     30
-#define LISTEN_BACKLOG        64
-#define HOST_LEN_MAX          255
-#define LINK_HELLO_LEN        8
-#define LOG_LEN               512
-#define WHY_LEN               256
+/* Per source address, so one address cannot take every handshake slot (at least the
+ * validator count: on one host, every peer dials from the same address). */
+#define PENDING_PER_ADDRESS_MAX 8
+#define REFUSED_LOG_MS          10000 /* refusals are logged at most this often */
+#define KEEPALIVE_DELAY_S       30
+#define LISTEN_BACKLOG          64
+#define HOST_LEN_MAX            255
+#define LINK_HELLO_LEN          8
+#define LOG_LEN                 512
+#define WHY_LEN                 256
 
 static const uint8_t link_hello[LINK_HELLO_LEN] = {'G', 'O', 'V', 'L', 'I', 'N', 'K', 1};
 
@@ -145,6 +149,8 @@ struct gov_peer_net {
     slot slots[GOV_VALIDATORS_MAX];
     conn *conns;
     uint32_t pending_inbound;
+    uint64_t refused_logged_ms; /* when a refusal was last logged */
+    uint64_t refused_unlogged;  /* refusals since */
     gov_peer_stats stats;
     bool stopping;
     int handles_open;
@@ -895,6 +901,38 @@ static void dial(slot *s)
     net->requests_open++;
 }
 
+/* How many inbound connections still in their handshake come from c's address. */
+static uint32_t pending_from(const gov_peer_net *net, const conn *c)
+{
+    const char *colon = strrchr(c->remote, ':');
+    size_t host_len = colon != NULL ? (size_t)(colon - c->remote) : strlen(c->remote);
+    uint32_t count = 0;
+    for (const conn *other = net->conns; other != NULL; other = other->next) {
+        const char *other_colon = strrchr(other->remote, ':');
+        size_t other_len =
+            other_colon != NULL ? (size_t)(other_colon - other->remote) : strlen(other->remote);
+        count += other != c && other->counted_pending && other_len == host_len &&
+                 memcmp(other->remote, c->remote, host_len) == 0;
+    }
+    return count;
+}
+
+/* Refuses an inbound connection before its handshake; logs it at most every
+ * REFUSED_LOG_MS, with the count since, so a flood of connections is not a flood of log. */
+static void refuse(gov_peer_net *net, conn *c, const char *reason)
+{
+    net->stats.connections_refused++;
+    net->refused_unlogged++;
+    uint64_t now = uv_now(net->loop);
+    if (net->refused_logged_ms == 0 || now - net->refused_logged_ms >= REFUSED_LOG_MS) {
+        net_log(net, GOV_PEER_LOG_WARN, "%s: refused: %s (%llu refused since the last such line)",
+                c->remote, reason, (unsigned long long)net->refused_unlogged);
+        net->refused_logged_ms = now;
+        net->refused_unlogged = 0;
+    }
+    conn_close(c);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     gov_peer_net *net = server->data;
@@ -911,11 +949,15 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     remote_name(c);
+    uint32_t per_address = net->validators_count > PENDING_PER_ADDRESS_MAX
+                               ? net->validators_count
+                               : PENDING_PER_ADDRESS_MAX;
     if (net->pending_inbound >= PENDING_INBOUND_MAX) {
-        net->stats.connections_refused++;
-        net_log(net, GOV_PEER_LOG_WARN, "%s: refused: %d connections already in handshake",
-                c->remote, PENDING_INBOUND_MAX);
-        conn_close(c);
+        refuse(net, c, "too many connections in their handshake");
+        return;
+    }
+    if (pending_from(net, c) >= per_address) {
+        refuse(net, c, "too many connections in their handshake from this address");
         return;
     }
     net->pending_inbound++;

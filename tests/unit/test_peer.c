@@ -885,6 +885,62 @@ static void test_garbage_is_dropped(void **state)
     free(c);
 }
 
+typedef struct {
+    cluster *c;
+    uint32_t node;
+    uint64_t refused;
+} refused_wait;
+
+static bool refused_reached(void *arg)
+{
+    refused_wait *w = arg;
+    gov_peer_stats stats;
+    gov_peer_stats_get(w->c->nodes[w->node].net, &stats);
+    return stats.connections_refused >= w->refused;
+}
+
+static size_t occurrences(const char *text, const char *what)
+{
+    size_t count = 0;
+    for (const char *at = strstr(text, what); at != NULL; at = strstr(at + 1, what)) {
+        count++;
+    }
+    return count;
+}
+
+/* Silent connections from one address hold at most 8 handshake slots (the cluster has 3
+ * validators): the rest are refused at once, and the refusals make one log line, not one
+ * each. The peers' links are not disturbed. */
+static void test_one_address_cannot_take_every_handshake_slot(void **state)
+{
+    (void)state;
+    cluster *c = calloc(1, sizeof(*c));
+    cluster_init(c, GOV_SUITE_P256_SHA256, 3);
+    c->base.handshake_timeout_ms = 5000;
+    for (int i = 2; i >= 0; i--) {
+        node_start(c, (uint32_t)i, 0);
+    }
+    range all = {c, 0, 2};
+    assert_true(run_until(&c->loop, fully_connected, &all));
+    enum { SILENT = 20 };
+    int fds[SILENT];
+    for (int i = 0; i < SILENT; i++) {
+        fds[i] = raw_socket(c->ports[2]);
+    }
+    refused_wait w = {c, 2, SILENT - 8};
+    assert_true(run_until(&c->loop, refused_reached, &w));
+    gov_peer_stats stats;
+    gov_peer_stats_get(c->nodes[2].net, &stats);
+    assert_int_equal(stats.connections_refused, SILENT - 8);
+    assert_int_equal(occurrences(c->nodes[2].log, "from this address"), 1);
+    for (int i = 0; i < SILENT; i++) {
+        close(fds[i]);
+    }
+    exchange_frames(c, 3, 1);
+    cluster_free(c);
+    free(c);
+}
+
 /* An authenticated peer announcing a frame over the cap, or an empty one, loses its link
  * at the header, before the body is sent (so before anything could be allocated). */
 static void test_oversized_frame_drops_link(void **state)
@@ -1033,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_three_nodes_exchange_frames),
         cmocka_unit_test(test_impostor_is_refused),
         cmocka_unit_test(test_garbage_is_dropped),
+        cmocka_unit_test(test_one_address_cannot_take_every_handshake_slot),
         cmocka_unit_test(test_oversized_frame_drops_link),
         cmocka_unit_test(test_restarted_peer_reconnects),
         cmocka_unit_test(test_send_queue_is_bounded),
