@@ -363,14 +363,27 @@ static void read_work(uv_work_t *work)
 static void read_done(uv_work_t *work, int status)
 {
     read_job *job = work->data;
-    (void)status;
-    if (job->error_code != NULL) {
+    (void)status; /* UV_ECANCELED: read_cancelled took it off the queue */
+    if (job->reply == NULL) {
+        json_decref(job->body); /* the client went away */
+    } else if (job->error_code != NULL) {
         json_decref(job->body);
         gov_http_reply_error(job->reply, job->status, job->error_code, job->error);
     } else {
         gov_http_reply_json(job->reply, job->status, job->body);
     }
     free(job);
+}
+
+/* The client went away: a read still waiting for a pool thread is dropped (read_done then
+ * runs with UV_ECANCELED), so a client that pipelines requests and leaves, again and
+ * again, cannot fill the pool's queue. A read already running finishes unanswered. */
+static void read_cancelled(gov_http_reply *reply, void *arg)
+{
+    (void)reply;
+    read_job *job = arg;
+    job->reply = NULL;
+    (void)uv_cancel((uv_req_t *)&job->work);
 }
 
 void gov_api_read_start(gov_api *api, gov_http_reply *reply, read_job *job)
@@ -382,7 +395,9 @@ void gov_api_read_start(gov_api *api, gov_http_reply *reply, read_job *job)
     if (uv_queue_work(api->config.loop, &job->work, read_work, read_done) != 0) {
         free(job);
         gov_http_reply_error(reply, 500, "internal_error", "could not start the query");
+        return;
     }
+    gov_http_reply_on_cancel(reply, read_cancelled, job);
 }
 
 read_job *gov_api_read_new(gov_http_reply *reply, read_kind kind)
