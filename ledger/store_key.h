@@ -14,6 +14,10 @@
  *   'I' department, height, index     tx id                   (state.c)
  *   'N' node hash                     state-tree node         (smt.c)
  *
+ * The node writes two more prefixes of its own in the same store, never read here:
+ *   'C' "pbft"                        the replica's durable state   (node/driver.c)
+ *   'E' validator, view, height, type equivocation proof           (node/evidence.c)
+ *
  * Integers in keys are big-endian, so keys sort in numeric order.
  */
 #ifndef GOVCHAIN_LEDGER_STORE_KEY_H
