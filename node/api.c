@@ -1261,7 +1261,7 @@ void gov_api_handle(gov_http_reply *reply, const gov_http_request *request, void
         return;
     }
     if (!get) {
-        method_not_allowed(reply, "GET");
+        method_not_allowed(reply, "GET, HEAD");
         return;
     }
     if (gov_api_route_audit(api, reply, request)) {

@@ -367,7 +367,12 @@ bool gov_api_route_audit(gov_api *api, gov_http_reply *reply, const gov_http_req
         }
         char after[48];
         gov_ledger_position position = {0};
-        bool has_after = gov_http_query_get(query, "after", after, sizeof(after)) == 0;
+        int after_rc = gov_http_query_get(query, "after", after, sizeof(after));
+        bool has_after = after_rc == 0;
+        if (after_rc != 0 && after_rc != GOV_ENOENT) {
+            gov_http_reply_error(reply, 400, "bad_parameter", "after must be HEIGHT.INDEX, once");
+            return true;
+        }
         if (has_after) {
             const char *dot = strchr(after, '.');
             uint64_t index = 0;

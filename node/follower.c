@@ -12,9 +12,11 @@ enum {
     WAIT_MS = 2000,    /* long poll for the next block */
     BATCH_BLOCKS = 50, /* blocks committed per job */
     RETRY_MS = 1000,   /* after a source failed, or answered a long poll early with nothing */
-    /* With several sources, one that has brought nothing for this long is left for the
-     * next: a source that is stale, or lies that it is, cannot hold an observer back. */
-    ROTATE_MS = 10000,
+    /* With several sources, when the current one has brought nothing for this long the
+     * others are asked for their heads, and one that is ahead of us is taken instead: a
+     * source that is stale, or lies that it is, cannot hold an observer back, and on an
+     * idle chain the observer stays where it is. */
+    PROBE_MS = 10000,
 };
 
 typedef struct {
@@ -31,7 +33,9 @@ struct gov_follower {
     uint64_t job_source_height; /* the lane job's, copied in follow_done */
     uv_timer_t retry;
     uint64_t job_started_ms;   /* the loop's clock when the running job started */
-    uint64_t last_progress_ms; /* when a job last committed a block (or the source changed) */
+    uint64_t last_progress_ms; /* when a job last committed a block (or the sources were asked) */
+    bool probe;                /* set by the loop: the next job asks the other sources first */
+    int probe_switched_from;   /* set by that job: the source it left, or -1 */
     bool stopping, running;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -44,12 +48,39 @@ struct gov_follower {
 
 static void start_job(gov_follower *f);
 
+/* In the lane: asks each other source for its head and takes the first that is ahead of
+ * ours in place of the current one (which stays when none is). */
+static void probe_sources(gov_follower *f, uint64_t head)
+{
+    f->probe_switched_from = -1;
+    for (uint32_t k = 1; k < f->config.sources_count; k++) {
+        uint32_t i = (f->current + k) % f->config.sources_count;
+        gov_remote_blocks *other = NULL;
+        char why[256];
+        if (gov_remote_blocks_open(f->sources[i], &other, why, sizeof(why)) != 0) {
+            continue;
+        }
+        if (gov_remote_blocks_head(other) > head) {
+            gov_remote_blocks_close(f->remote);
+            f->remote = other;
+            f->probe_switched_from = (int)f->current;
+            f->current = i;
+            return;
+        }
+        gov_remote_blocks_close(other);
+    }
+}
+
 /* In the lane: waits for blocks above our head, then checks and commits up to a batch. */
 static void follow_work(void *arg)
 {
     gov_follower *f = arg;
     f->done_count = 0;
     f->rc = 0;
+    if (f->probe) {
+        f->probe = false;
+        probe_sources(f, gov_ledger_head_get(f->config.ledger)->height);
+    }
     if (f->remote == NULL) {
         f->rc = gov_remote_blocks_open(f->sources[f->current], &f->remote, f->why, sizeof(f->why));
         if (f->rc != 0) {
@@ -123,15 +154,15 @@ static void follow_done(void *arg)
                 f->why);
         f->current = (f->current + 1) % f->config.sources_count;
         f->last_progress_ms = now;
-    } else if (!progress && f->config.sources_count > 1 && now - f->last_progress_ms >= ROTATE_MS) {
-        /* The job is over, so the remote is the loop's to drop. */
-        gov_log(f->config.log, GOV_LOG_INFO, "follow",
-                "source %s brought no block for %d s: trying the next", f->sources[f->current],
-                ROTATE_MS / 1000);
-        gov_remote_blocks_close(f->remote);
-        f->remote = NULL;
-        f->current = (f->current + 1) % f->config.sources_count;
+    } else if (!progress && f->config.sources_count > 1 && now - f->last_progress_ms >= PROBE_MS) {
+        f->probe = true; /* for the next job */
         f->last_progress_ms = now;
+    }
+    if (f->probe_switched_from >= 0) {
+        gov_log(f->config.log, GOV_LOG_INFO, "follow",
+                "source %s brought no block for %d s and %s is ahead: following it",
+                f->sources[f->probe_switched_from], PROBE_MS / 1000, f->sources[f->current]);
+        f->probe_switched_from = -1;
     }
     if (f->stopping) {
         uv_close((uv_handle_t *)&f->retry, NULL);
@@ -184,6 +215,7 @@ int gov_follower_start(const gov_follower_config *config, gov_follower **out, ch
     uv_timer_init(config->loop, &f->retry);
     f->retry.data = f;
     f->last_progress_ms = uv_now(config->loop);
+    f->probe_switched_from = -1;
     start_job(f);
     *out = f;
     return 0;

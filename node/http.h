@@ -72,9 +72,11 @@ typedef struct gov_http_config {
  * send a request, 60 s idle, 16 pipelined requests. */
 void gov_http_config_default(gov_http_config *config);
 
-/* A parsed request. Strings are NUL-terminated; all of it but the body stays valid until
- * the reply is answered or cancelled. The body is valid only during the handler's call:
- * a handler that answers later copies what it needs of it. */
+/* A parsed request. Strings are NUL-terminated. The struct handed to the handler, and
+ * the body, are valid only during the handler's call; the strings stay valid until the
+ * reply is answered or cancelled, and gov_http_reply_request(reply) gives the request
+ * (without its body) for as long. A handler that answers later copies what it needs of
+ * the body. */
 typedef struct gov_http_request {
     const char *method;       /* "GET", "POST", ... */
     const char *path;         /* the target before '?', as sent (not percent-decoded) */

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, openSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, openSync, rmSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -271,6 +271,8 @@ test('an observer leaves a stale source for the next, without flooding it', asyn
   const seconds = (Date.now() - started) / 1000;
   await stopNode('observer-stale');
   stale.server.close();
+  assert.match(readFileSync(join(home, 'node.log'), 'utf8'),
+    new RegExp(`source ${stale.url} brought no block for 10 s and ${a.api(2)} is ahead`));
   // A long poll answered at once is followed by a pause, not another poll at once.
   assert.ok(stale.requests <= 4 * seconds + 10,
     `the stale source got ${stale.requests} requests in ${seconds} s`);

@@ -11,7 +11,7 @@ set -u
 govchain=$1
 equivocate=$2
 work=$(mktemp -d)
-base=$((14000 + ($$ % 100) * 10))
+base=$((18000 + ($$ % 100) * 10)) # 18000-20490: no other test's ports (docs/testing.md)
 net=$work/net
 . "$(dirname "$0")/lib.sh"
 

@@ -155,6 +155,11 @@ expect_get "a paging position whose index overflows" 400 bad_parameter \
 expect_get "a paging position whose height overflows" 400 bad_parameter \
     "/v1/departments/tax/txs?after=99999999999999999999999.0"
 expect_get "a page of no transactions" 400 bad_parameter "/v1/departments/tax/txs?limit=0"
+expect_get "a paging position given twice" 400 bad_parameter \
+    "/v1/departments/tax/txs?after=1.0&after=1.0"
+allow=$(curl -s --max-time 10 -o /dev/null -D - -X DELETE "$(api 1)/v1/status" | tr -d '\r' |
+    sed -n 's/^Allow: //p')
+check "a method a path does not take is answered with what it does" test "$allow" = "GET, HEAD"
 head_answer=$(curl -s --max-time 10 -I "$(api 1)/v1/status" | tr -d '\r')
 checks=$((checks + 1))
 case "$head_answer" in
