@@ -1,7 +1,8 @@
 /*
- * What node/api.c shares with the regulators' endpoints in node/api_audit.c: the read
- * jobs, which run on libuv's thread pool under the ledger's read lock and answer when
- * they are done (node/api.h).
+ * What the API's files share (node/api.h): the API's state; the read jobs of node/api.c,
+ * which run on libuv's thread pool under the ledger's read lock and answer when they are
+ * done, used by the regulators' endpoints in node/api_audit.c; and the submissions of
+ * node/api_submit.c.
  */
 #ifndef GOVCHAIN_NODE_API_INTERNAL_H
 #define GOVCHAIN_NODE_API_INTERNAL_H
@@ -13,8 +14,44 @@
 #include <uv.h>
 
 #include "govchain/ledger.h"
+#include "govchain/receipt.h"
 #include "node/api.h"
 #include "node/http.h"
+
+enum { GOV_API_LATENCY_BUCKETS = 12 };
+/* Commit latency buckets, in milliseconds, for /metrics (node/api_submit.c). */
+extern const double GOV_API_LATENCY_BOUNDS_MS[GOV_API_LATENCY_BUCKETS];
+
+typedef struct waiter waiter;         /* a ?wait=commit reply (node/api_submit.c) */
+typedef struct raw_waiter raw_waiter; /* a long poll for raw blocks (node/api.c) */
+
+struct gov_api {
+    gov_api_config config;
+    bool closed;
+    uint64_t height; /* the committed height as the loop has seen it */
+    /* The head as the loop has seen it: /v1/status reads this, never the ledger, so the
+     * loop does not wait for the lock while a commit holds it. */
+    gov_hash head_hash, head_state_root;
+    uint64_t head_time_ms;
+    gov_receipt_cache *receipts;
+    waiter *waiters;
+    raw_waiter *raw_waiters;
+    uint64_t submitted, accepted, refused;
+    uint64_t latency_counts[GOV_API_LATENCY_BUCKETS + 1];
+    double latency_sum_ms;
+    uint64_t latency_count;
+};
+
+/* The wall clock in milliseconds (transactions' and blocks' times). */
+uint64_t gov_api_wall_ms(void);
+/* The ledger's suite. */
+gov_suite gov_api_suite(const gov_api *api);
+
+/* node/api_submit.c: POST /v1/txs (the handler's part), and the waiters of ?wait=commit:
+ * told of each committed block, and answered 503 when the API closes. */
+void gov_api_submit(gov_api *api, gov_http_reply *reply, const gov_http_request *request);
+void gov_api_waiters_committed(gov_api *api, const gov_block *block, const gov_hash *hash);
+void gov_api_waiters_close(gov_api *api);
 
 typedef enum {
     READ_TX,
