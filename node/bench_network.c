@@ -264,15 +264,9 @@ int gov_bench_network_load(gov_suite suite, const gov_bench_options *options)
     gov_network *keys = gov_bench_network(suite);
     char genesis_path[PATH_LEN + 32];
     snprintf(genesis_path, sizeof(genesis_path), "%s/genesis.json", net.dir);
-    char *genesis_text = NULL;
-    size_t genesis_len = 0;
     gov_genesis *genesis = NULL;
     if (rc == 0) {
-        rc = gov_file_read(genesis_path, GOV_GENESIS_JSON_BYTES_MAX, &genesis_text, &genesis_len,
-                           why, sizeof(why));
-    }
-    if (rc == 0) {
-        rc = gov_genesis_parse(genesis_text, genesis_len, &genesis, why, sizeof(why));
+        rc = gov_genesis_load(genesis_path, &genesis, why, sizeof(why));
     }
     if (rc == 0) {
         rc = gov_remote_blocks_open(net.urls[1], &remote, why, sizeof(why));
@@ -316,7 +310,6 @@ int gov_bench_network_load(gov_suite suite, const gov_bench_options *options)
     gov_kv_close(store);
     gov_remote_blocks_close(remote);
     gov_genesis_free(genesis);
-    free(genesis_text);
     gov_private_key_free(key);
     gov_network_free(keys);
     gov_bench_remove_dir(dir);

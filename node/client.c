@@ -98,18 +98,10 @@ int gov_client_file_hash(gov_suite suite, const char *path, gov_hash *out, char 
 int gov_client_chain_from_genesis(const char *genesis_path, gov_hash *chain_id, gov_suite *suite,
                                   json_t **departments, char *why, size_t why_len)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = gov_file_read(genesis_path, GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why, why_len);
+    gov_genesis *genesis = NULL;
+    int rc = gov_genesis_load(genesis_path, &genesis, why, why_len);
     if (rc != 0) {
         return rc;
-    }
-    gov_genesis *genesis = NULL;
-    char inner[200];
-    rc = gov_genesis_parse(text, len, &genesis, inner, sizeof(inner));
-    free(text);
-    if (rc != 0) {
-        return gov_fail(why, why_len, rc, "%s: %s", genesis_path, inner);
     }
     *chain_id = genesis->hash;
     *suite = genesis->suite;

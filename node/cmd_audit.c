@@ -209,15 +209,9 @@ static int checkpoint_save(const char *url, const char *out_path)
 
 static int read_genesis(const char *command, const char *path, gov_genesis **out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    char why[300];
-    if (gov_file_read(path, GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why, sizeof(why)) != 0) {
-        return gov_cli_failure(command, "%s", why);
-    }
-    int rc = gov_genesis_parse(text, len, out, why, sizeof(why));
-    free(text);
-    return rc == 0 ? 0 : gov_cli_failure(command, "%s: %s", path, why);
+    char why[400];
+    return gov_genesis_load(path, out, why, sizeof(why)) == 0 ? 0
+                                                              : gov_cli_failure(command, "%s", why);
 }
 
 static int checkpoint_verify(const char *url, const char *genesis_path, const char *path)

@@ -199,19 +199,13 @@ int gov_cmd_verify(int argc, char **argv)
         return gov_cli_usage_error(command, "--genesis and --receipt are required");
     }
     char why[400];
-    char *text = NULL;
-    size_t len = 0;
-    if (gov_file_read(genesis_path, GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why, sizeof(why)) !=
-        0) {
+    gov_genesis *genesis = NULL;
+    if (gov_genesis_load(genesis_path, &genesis, why, sizeof(why)) != 0) {
         return gov_cli_failure(command, "%s", why);
     }
-    gov_genesis *genesis = NULL;
+    char *text = NULL;
+    size_t len = 0;
     char inner[300];
-    int rc = gov_genesis_parse(text, len, &genesis, inner, sizeof(inner));
-    free(text);
-    if (rc != 0) {
-        return gov_cli_failure(command, "%s: %s", genesis_path, inner);
-    }
     int exit_code = GOV_EXIT_FAILED;
     gov_receipt receipt;
     memset(&receipt, 0, sizeof(receipt));
@@ -219,7 +213,7 @@ int gov_cmd_verify(int argc, char **argv)
         gov_cli_failure(command, "%s", why);
         goto out;
     }
-    rc = gov_receipt_from_json(genesis->suite, text, len, &receipt, inner, sizeof(inner));
+    int rc = gov_receipt_from_json(genesis->suite, text, len, &receipt, inner, sizeof(inner));
     free(text);
     if (rc != 0) {
         gov_cli_failure(command, "%s is not a receipt: %s", receipt_path, inner);

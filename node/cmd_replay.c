@@ -118,14 +118,8 @@ static int parse(int argc, char **argv, options *out, bool *help)
 static int load_genesis(const char *path, gov_genesis **out)
 {
     char why[512] = "";
-    char *json = NULL;
-    size_t len = 0;
-    int rc = gov_file_read(path, GOV_GENESIS_JSON_BYTES_MAX, &json, &len, why, sizeof(why));
-    if (rc == 0) {
-        rc = gov_genesis_parse(json, len, out, why, sizeof(why));
-        free(json);
-    }
-    return rc == 0 ? 0 : gov_cli_failure(COMMAND, "%s: %s", path, why);
+    return gov_genesis_load(path, out, why, sizeof(why)) == 0 ? 0
+                                                              : gov_cli_failure(COMMAND, "%s", why);
 }
 
 /* What the per-block callback needs: the export file, the chain's genesis, and the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "govchain/error.h"
+#include "govchain/genesis.h"
 
 static int read_fd(int fd, const char *path, size_t max_len, char **data, size_t *len, char *why,
                    size_t why_len)
@@ -89,4 +90,19 @@ int gov_file_read(const char *path, size_t max_len, char **data, size_t *len, ch
     int rc = read_fd(fd, path, max_len, data, len, why, why_len);
     close(fd);
     return rc;
+}
+
+int gov_genesis_load(const char *path, gov_genesis **out, char *why, size_t why_len)
+{
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = gov_file_read(path, GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why, why_len);
+    if (rc != 0) {
+        return rc;
+    }
+    char inner[300];
+    rc = gov_genesis_parse(text, len, out, inner, sizeof(inner));
+    free(text);
+    return rc == 0 ? 0 : gov_fail(why, why_len, rc, "%s: %s", path, inner);
 }

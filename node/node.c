@@ -311,18 +311,9 @@ static void add_metrics(void *arg, gov_buf *out)
 
 static int load_chain(node *n, char *why, size_t why_len)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = gov_file_read(n->config.genesis_path, GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why,
-                           why_len);
+    int rc = gov_genesis_load(n->config.genesis_path, &n->genesis, why, why_len);
     if (rc != 0) {
         return rc;
-    }
-    char inner[200];
-    rc = gov_genesis_parse(text, len, &n->genesis, inner, sizeof(inner));
-    free(text);
-    if (rc != 0) {
-        return gov_fail(why, why_len, rc, "%s: %s", n->config.genesis_path, inner);
     }
     if (n->config.role == GOV_ROLE_OBSERVER) {
         /* An observer holds no key: it cannot sign, so it cannot vote. */

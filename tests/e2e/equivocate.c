@@ -118,20 +118,15 @@ int main(int argc, char **argv)
                         "(I < J: the lower index dials)\n");
         return 2;
     }
-    char why[300];
-    char *text = NULL;
-    size_t len = 0;
+    char why[400];
     gov_genesis *genesis = NULL;
     gov_private_key *key = NULL;
-    if (gov_file_read(argv[1], GOV_GENESIS_JSON_BYTES_MAX, &text, &len, why, sizeof(why)) != 0 ||
-        gov_genesis_parse(text, len, &genesis, why, sizeof(why)) != 0 ||
+    if (gov_genesis_load(argv[1], &genesis, why, sizeof(why)) != 0 ||
         gov_keyfile_read(genesis->suite, argv[2], &key, why, sizeof(why)) != 0) {
         fprintf(stderr, "govchain-equivocate: %s\n", why);
-        free(text);
         gov_genesis_free(genesis);
         return 2;
     }
-    free(text);
     if (to >= genesis->validators_count) {
         fprintf(stderr, "govchain-equivocate: genesis has %u validators\n",
                 genesis->validators_count);
