@@ -21,6 +21,7 @@
 // curve arithmetic of ec.js (BigInt; about a millisecond or two per verification).
 
 import { SHA256, sha256js } from './sha256.js';
+import { hashBlobStream } from './md.js';
 import { bytesToBigInt, makeCurve } from './ec.js';
 
 // NIST P-256 (FIPS 186-4 D.1.2.3, SEC 2 secp256r1).
@@ -70,17 +71,7 @@ export async function sha256Blob(blob, onProgress) {
     if (onProgress) onProgress(bytes.length);
     return digest;
   }
-  const h = new SHA256();
-  const reader = blob.stream().getReader();
-  let done = 0;
-  for (;;) {
-    const { value, done: end } = await reader.read();
-    if (end) break;
-    h.update(value);
-    done += value.length;
-    if (onProgress) onProgress(done);
-  }
-  return h.digest();
+  return hashBlobStream(new SHA256(), blob, onProgress);
 }
 
 // Imported keys, by their hex, so a page checking many signatures of a few validators

@@ -6,6 +6,8 @@
 //   sha256js(bytes)                               -> Uint8Array(32)
 //   new SHA256().update(a).update(b).digest()     -> Uint8Array(32)
 
+import { MDHash } from './md.js';
+
 const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -50,74 +52,9 @@ function compress(v, buf, off, len) {
   v[0] = a0; v[1] = b0; v[2] = c0; v[3] = d0; v[4] = e0; v[5] = f0; v[6] = g0; v[7] = h0;
 }
 
-function toBytes(data) {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError('sha256: input must be a Uint8Array, an ArrayBuffer view or an ArrayBuffer');
-}
-
-export class SHA256 {
+export class SHA256 extends MDHash {
   constructor() {
-    this.v = Int32Array.from(IV);
-    this.block = new Uint8Array(64);
-    this.blockLen = 0;
-    this.length = 0;
-    this.finished = false;
-  }
-
-  update(data) {
-    if (this.finished) throw new Error('sha256: update after digest');
-    const bytes = toBytes(data);
-    let off = 0;
-    let left = bytes.length;
-    this.length += left;
-    if (this.blockLen > 0) {
-      const take = Math.min(64 - this.blockLen, left);
-      this.block.set(bytes.subarray(0, take), this.blockLen);
-      this.blockLen += take;
-      off += take;
-      left -= take;
-      if (this.blockLen < 64) return this;
-      compress(this.v, this.block, 0, 64);
-      this.blockLen = 0;
-    }
-    while (left >= 64) {
-      const whole = Math.min(left & ~63, 65536);
-      compress(this.v, bytes, off, whole);
-      off += whole;
-      left -= whole;
-    }
-    if (left > 0) {
-      this.block.set(bytes.subarray(off, off + left), 0);
-      this.blockLen = left;
-    }
-    return this;
-  }
-
-  digest() {
-    if (this.finished) throw new Error('sha256: digest called twice');
-    this.finished = true;
-    const block = this.block;
-    let n = this.blockLen;
-    block[n++] = 0x80;
-    if (n > 56) {
-      block.fill(0, n, 64);
-      compress(this.v, block, 0, 64);
-      n = 0;
-    }
-    block.fill(0, n, 56);
-    const hi = Math.floor(this.length / 0x20000000);
-    const lo = (this.length * 8) >>> 0;
-    block[56] = hi >>> 24; block[57] = hi >>> 16; block[58] = hi >>> 8; block[59] = hi;
-    block[60] = lo >>> 24; block[61] = lo >>> 16; block[62] = lo >>> 8; block[63] = lo;
-    compress(this.v, block, 0, 64);
-    const out = new Uint8Array(32);
-    for (let i = 0; i < 8; i++) {
-      const x = this.v[i];
-      out[4 * i] = x >>> 24; out[4 * i + 1] = x >>> 16; out[4 * i + 2] = x >>> 8; out[4 * i + 3] = x;
-    }
-    return out;
+    super('sha256', IV, compress);
   }
 }
 

@@ -9,6 +9,8 @@
 // block is copied. All arithmetic is on 32-bit integers, so a large file can be hashed
 // chunk by chunk (e.g. from Blob.stream()) at tens to hundreds of MB/s.
 
+import { MDHash, hashBlobStream } from './md.js';
+
 const IV = [
   0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600,
   0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e,
@@ -23,13 +25,6 @@ for (let j = 0; j < 64; j++) {
 }
 
 const W = new Int32Array(68); // message expansion W_0..W_67 (shared: JS is single-threaded)
-
-function toBytes(data) {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError('sm3: input must be a Uint8Array, an ArrayBuffer view or an ArrayBuffer');
-}
 
 // Compresses the 64-byte blocks of buf from off to off + len (len a multiple of 64)
 // into the state v (Int32Array(8)).
@@ -86,75 +81,9 @@ function compress(v, buf, off, len) {
   v[0] = a0; v[1] = b0; v[2] = c0; v[3] = d0; v[4] = e0; v[5] = f0; v[6] = g0; v[7] = h0;
 }
 
-export class SM3 {
+export class SM3 extends MDHash {
   constructor() {
-    this.v = Int32Array.from(IV);
-    this.block = new Uint8Array(64); // a partial block waiting for more input
-    this.blockLen = 0;
-    this.length = 0; // bytes absorbed so far
-    this.finished = false;
-  }
-
-  // Absorbs data; returns this, so calls chain.
-  update(data) {
-    if (this.finished) throw new Error('sm3: update after digest');
-    const bytes = toBytes(data);
-    let off = 0;
-    let left = bytes.length;
-    this.length += left;
-    if (this.blockLen > 0) {
-      const take = Math.min(64 - this.blockLen, left);
-      this.block.set(bytes.subarray(0, take), this.blockLen);
-      this.blockLen += take;
-      off += take;
-      left -= take;
-      if (this.blockLen < 64) return this;
-      compress(this.v, this.block, 0, 64);
-      this.blockLen = 0;
-    }
-    // Whole blocks straight from the input, in slices so that a huge one-shot input
-    // reaches the optimizing compiler early rather than through one long call.
-    while (left >= 64) {
-      const whole = Math.min(left & ~63, 65536);
-      compress(this.v, bytes, off, whole);
-      off += whole;
-      left -= whole;
-    }
-    if (left > 0) {
-      this.block.set(bytes.subarray(off, off + left), 0);
-      this.blockLen = left;
-    }
-    return this;
-  }
-
-  // Pads, finishes and returns the 32-byte hash. The object cannot be updated after.
-  digest() {
-    if (this.finished) throw new Error('sm3: digest called twice');
-    this.finished = true;
-    const block = this.block;
-    let n = this.blockLen;
-    block[n++] = 0x80;
-    if (n > 56) {
-      block.fill(0, n, 64);
-      compress(this.v, block, 0, 64);
-      n = 0;
-    }
-    block.fill(0, n, 56);
-    // The message length in bits, as a 64-bit big-endian integer.
-    const hi = Math.floor(this.length / 0x20000000); // length * 8 / 2^32
-    const lo = (this.length * 8) >>> 0;
-    block[56] = hi >>> 24; block[57] = hi >>> 16; block[58] = hi >>> 8; block[59] = hi;
-    block[60] = lo >>> 24; block[61] = lo >>> 16; block[62] = lo >>> 8; block[63] = lo;
-    compress(this.v, block, 0, 64);
-    const out = new Uint8Array(32);
-    for (let i = 0; i < 8; i++) {
-      const x = this.v[i];
-      out[4 * i] = x >>> 24;
-      out[4 * i + 1] = x >>> 16;
-      out[4 * i + 2] = x >>> 8;
-      out[4 * i + 3] = x;
-    }
-    return out;
+    super('sm3', IV, compress);
   }
 }
 
@@ -167,16 +96,6 @@ export function sm3(...parts) {
 
 // SM3 of a Blob or File, read as a stream (the file is never held whole in memory).
 // onProgress(bytesDone), if given, is called after each chunk.
-export async function sm3Blob(blob, onProgress) {
-  const h = new SM3();
-  const reader = blob.stream().getReader();
-  let done = 0;
-  for (;;) {
-    const { value, done: end } = await reader.read();
-    if (end) break;
-    h.update(value);
-    done += value.length;
-    if (onProgress) onProgress(done);
-  }
-  return h.digest();
+export function sm3Blob(blob, onProgress) {
+  return hashBlobStream(new SM3(), blob, onProgress);
 }
