@@ -870,6 +870,32 @@ static connection *parser_connection(llhttp_t *parser)
     return parser->data;
 }
 
+/* Appends len bytes to *buf (used *used, allocated *cap), growing it by doubling from
+ * `initial` up to max + 1 bytes (room for a NUL after max bytes); the caller has checked
+ * that *used + len <= max. false when out of memory (the buffer is unchanged). */
+static bool append_bounded(char **buf, size_t *used, size_t *cap, size_t initial, size_t max,
+                           const char *at, size_t len)
+{
+    if (*used + len + 1 > *cap) {
+        size_t grown = *cap == 0 ? initial : *cap * 2;
+        while (grown < *used + len + 1) {
+            grown *= 2;
+        }
+        if (grown > max + 1) {
+            grown = max + 1;
+        }
+        char *bigger = realloc(*buf, grown);
+        if (bigger == NULL) {
+            return false;
+        }
+        *buf = bigger;
+        *cap = grown;
+    }
+    memcpy(*buf + *used, at, len);
+    *used += len;
+    return true;
+}
+
 static int stop_parser(connection *c, int status, const char *code, const char *message)
 {
     c->error_status = status;
@@ -885,23 +911,9 @@ static int head_append(connection *c, const char *at, size_t len)
         return stop_parser(c, 431, "headers_too_large",
                            "the request line and headers are too large");
     }
-    if (c->head_len + len + 1 > c->head_cap) {
-        size_t cap = c->head_cap == 0 ? 512 : c->head_cap * 2;
-        while (cap < c->head_len + len + 1) {
-            cap *= 2;
-        }
-        if (cap > cap_max + 1) {
-            cap = cap_max + 1;
-        }
-        char *head = realloc(c->head, cap);
-        if (head == NULL) {
-            return stop_parser(c, 503, "out_of_memory", "the server is out of memory");
-        }
-        c->head = head;
-        c->head_cap = cap;
+    if (!append_bounded(&c->head, &c->head_len, &c->head_cap, 512, cap_max, at, len)) {
+        return stop_parser(c, 503, "out_of_memory", "the server is out of memory");
     }
-    memcpy(c->head + c->head_len, at, len);
-    c->head_len += len;
     c->head[c->head_len] = '\0';
     return 0;
 }
@@ -1009,23 +1021,9 @@ static int on_body(llhttp_t *parser, const char *at, size_t len)
     if (len > max - c->body_len) {
         return stop_parser(c, 413, "body_too_large", "the request body is too large");
     }
-    if (c->body_len + len + 1 > c->body_cap) {
-        size_t cap = c->body_cap == 0 ? 1024 : c->body_cap * 2;
-        while (cap < c->body_len + len + 1) {
-            cap *= 2;
-        }
-        if (cap > max + 1) {
-            cap = max + 1;
-        }
-        char *body = realloc(c->body, cap);
-        if (body == NULL) {
-            return stop_parser(c, 503, "out_of_memory", "the server is out of memory");
-        }
-        c->body = body;
-        c->body_cap = cap;
+    if (!append_bounded(&c->body, &c->body_len, &c->body_cap, 1024, max, at, len)) {
+        return stop_parser(c, 503, "out_of_memory", "the server is out of memory");
     }
-    memcpy(c->body + c->body_len, at, len);
-    c->body_len += len;
     return 0;
 }
 
