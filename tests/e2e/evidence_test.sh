@@ -75,8 +75,15 @@ sed 's/0"}\]}$/X"}]}/; s/[1-9a-f]"}\]}$/0"}]}/; s/X"}\]}$/1"}]}/' "$work/evidenc
     >"$work/www/v1/evidence"
 check "the altered copy differs" sh -c "! cmp -s '$work/evidence.json' '$work/www/v1/evidence'"
 fake_port=$((base + 1500))
-(cd "$work/www" && exec python3 -m http.server "$fake_port" --bind 127.0.0.1) \
-    >"$work/fake.log" 2>&1 &
+# Node.js is there for the other end-to-end tests; it serves the altered file.
+node -e '
+const [file, port] = process.argv.slice(1);
+require("http").createServer((request, response) => {
+  const found = request.url === "/v1/evidence";
+  response.writeHead(found ? 200 : 404, { "content-type": "application/json" });
+  response.end(found ? require("fs").readFileSync(file) : "{}");
+}).listen(Number(port), "127.0.0.1");
+' "$work/www/v1/evidence" "$fake_port" >"$work/fake.log" 2>&1 &
 pids="$pids $!"
 wait_until 10 "the misbehaving server answers" \
     curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$fake_port/v1/evidence"
